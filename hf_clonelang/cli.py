@@ -1,0 +1,200 @@
+"""``hf-clonelang``: the command line. ``build`` turns a base corpus into a cloned-language corpus folder (and/or
+Hub dataset repo). Bad input stops before any work with one line naming the value and what is allowed (exit 2)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+from collections.abc import Sequence
+from typing import Any
+
+from .errors import ConfigError, HubError
+
+
+def _floats(text: str, what: str) -> tuple[float, ...]:
+    try:
+        return tuple(float(x) for x in text.split(","))
+    except ValueError:
+        raise ConfigError(f"{what}={text!r} is not allowed: give a comma-separated list of numbers") from None
+
+
+def _anchors(text: str) -> str | tuple[int, ...]:
+    if text in ("random", "frequent"):
+        return text
+    try:
+        return tuple(int(x) for x in text.split(","))
+    except ValueError:
+        raise ConfigError(f"--anchors={text!r} is not allowed: use random, frequent or a comma list of ids") from None
+
+
+def add_build_arguments(p: argparse.ArgumentParser) -> None:
+    """Arguments of ``hf-clonelang build``."""
+    src = p.add_argument_group("base text")
+    src.add_argument(
+        "--base",
+        nargs="+",
+        default=["embedded"],
+        metavar="SOURCE",
+        help="'embedded' (generated stories, the default), a dataset name or folder for load_dataset, "
+        "or local .txt/.jsonl/.json/.parquet files (.gz too)",
+    )
+    src.add_argument("--base-config", default=None, help="dataset config name (load_dataset sources)")
+    src.add_argument("--base-split", default="train", help="dataset split to read (default: train)")
+    src.add_argument("--text-column", default="text", help="column holding the text (default: text)")
+    src.add_argument(
+        "--sample-by",
+        default="paragraph",
+        choices=("line", "paragraph", "document"),
+        help="documents in .txt files: one per line, per blank-line paragraph (default), or per file",
+    )
+    src.add_argument(
+        "--max-documents",
+        type=int,
+        default=None,
+        help="read at most this many documents (embedded default: 20000 stories)",
+    )
+    src.add_argument("--base-seed", type=int, default=0, help="seed of the embedded story generator (default: 0)")
+    tok = p.add_argument_group("tokenizer")
+    tok.add_argument(
+        "--tokenizer",
+        default=None,
+        help="base tokenizer (name or path for AutoTokenizer); default: train a byte-level BPE",
+    )
+    tok.add_argument("--vocab-size", type=int, default=1024, help="size of the trained BPE (default: 1024)")
+    tok.add_argument("--eod-token", default=None, help="end-of-document token (default: the tokenizer's eos)")
+    lang = p.add_argument_group("languages")
+    lang.add_argument("--num-languages", type=int, default=2, help="number of cloned languages N (default: 2)")
+    lang.add_argument(
+        "--ratios",
+        default=None,
+        help="training share of each language, comma-separated, summing to 1 (default: uniform)",
+    )
+    lang.add_argument(
+        "--clone-fraction",
+        type=float,
+        default=1.0,
+        help="share of the base vocabulary that is cloned, in (0, 1]; the rest is shared (default: 1)",
+    )
+    lang.add_argument(
+        "--anchors",
+        default="random",
+        help="shared ids when --clone-fraction < 1: random, frequent, or a comma list of base ids",
+    )
+    lang.add_argument(
+        "--clone-specials",
+        action="store_true",
+        help="clone special tokens too (except padding), as the paper did; default: shared",
+    )
+    out = p.add_argument_group("blocks and output")
+    out.add_argument("--block-size", type=int, default=128, help="tokens per block (default: 128)")
+    out.add_argument(
+        "--eval-blocks",
+        type=int,
+        default=256,
+        help="held-out blocks for validation, and as many again for test (default: 256)",
+    )
+    out.add_argument("--seed", type=int, default=0, help="seed of the held-out choice and language assignment")
+    out.add_argument("--config-name", default=None, help="config name (default like L2-r90-10)")
+    out.add_argument("--output", default=None, help="corpus folder; other configs in it are kept")
+    out.add_argument("--overwrite", action="store_true", help="rebuild a config that already exists in --output")
+    out.add_argument("--num-proc", type=int, default=None, help="processes for writing the splits")
+    out.add_argument("--push-to-hub", default=None, metavar="REPO", help="also push the config to this dataset repo")
+    out.add_argument("--private", action="store_true", help="create the Hub repo as private")
+
+
+def config_from_args(args: argparse.Namespace) -> Any:
+    """The `ClonedCorpusConfig` the ``build`` arguments describe (validated)."""
+    from .builder import ClonedCorpusConfig
+    from .corpora import BaseCorpus
+
+    base = BaseCorpus.from_spec(
+        args.base,
+        config=args.base_config,
+        split=args.base_split,
+        text_column=args.text_column,
+        sample_by=args.sample_by,
+        max_documents=args.max_documents,
+        seed=args.base_seed,
+    )
+    kwargs = {} if args.config_name is None else {"name": args.config_name}
+    return ClonedCorpusConfig(
+        base=base,
+        tokenizer=args.tokenizer,
+        vocab_size=args.vocab_size,
+        eod_token=args.eod_token,
+        num_languages=args.num_languages,
+        ratios=None if args.ratios is None else _floats(args.ratios, "--ratios"),
+        clone_fraction=args.clone_fraction,
+        anchors=_anchors(args.anchors),
+        clone_specials=args.clone_specials,
+        block_size=args.block_size,
+        eval_blocks=args.eval_blocks,
+        seed=args.seed,
+        **kwargs,
+    )
+
+
+def run_build(args: argparse.Namespace) -> int:
+    from .corpus_folder import push_cloned_corpus, save_cloned_corpus
+
+    if args.output is None and args.push_to_hub is None:
+        raise ConfigError("no destination: give --output DIR, --push-to-hub REPO, or both")
+    config = config_from_args(args)
+    with tempfile.TemporaryDirectory(prefix="clonelang-push-") as scratch:
+        folder = args.output or f"{scratch}/corpus"
+        info = save_cloned_corpus(config, folder, overwrite=args.overwrite, num_proc=args.num_proc)
+        print(format_summary(info, folder if args.output else None))
+        if args.push_to_hub:
+            url = push_cloned_corpus(folder, config.name, args.push_to_hub, private=args.private or None)
+            print(f"pushed {config.name} to {url}")
+    return 0
+
+
+def format_summary(info: dict[str, Any], folder: str | None) -> str:
+    """Blocks per language and tokens per split, as a small table."""
+    cfg = info["config"]
+    langs = [f"L{k}" for k in range(1, cfg["num_languages"] + 1)]
+    where = f" in {folder}" if folder else ""
+    lines = [f"config {cfg['name']}{where}: {info['tokenizer']['vocab_size']} ids, blocks of {cfg['block_size']}"]
+    header = ["split"] + [f"{k} blocks" for k in langs] + ["tokens"]
+    rows = [header]
+    for split, per_lang in info["summary"].items():
+        tokens = sum(v["tokens"] for v in per_lang.values())
+        rows.append([split] + [str(per_lang.get(k, {}).get("blocks", 0)) for k in langs] + [str(tokens)])
+    widths = [max(len(r[i]) for r in rows) for i in range(len(header))]
+    for r in rows:
+        cells = [c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(r, widths, strict=True))]
+        lines.append("  ".join(cells))
+    return "\n".join(lines)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="hf-clonelang", description="Cloned-language corpora and experiments on the Hugging Face stack."
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+    build = sub.add_parser(
+        "build",
+        help="build a cloned-language corpus (Parquet + tokenizer + dataset card)",
+        description="Turn a base corpus into N cloned languages with given training ratios; held-out blocks are "
+        "parallel in every language. Writes a folder that load_dataset(folder, config) reads.",
+    )
+    add_build_arguments(build)
+    build.set_defaults(func=run_build)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of ``hf-clonelang``."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.func(args)
+    except (ConfigError, HubError) as err:
+        print(f"hf-clonelang {args.command}: error: {err}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())
