@@ -15,6 +15,7 @@ vectorised id map per language. Shards are fixed before generation, so ``num_pro
 
 from __future__ import annotations
 
+import hashlib
 import math
 import shutil
 import tempfile
@@ -56,9 +57,15 @@ _INT32_MAX = 2**31 - 1
 
 
 def default_config_name(num_languages: int, ratios: tuple[float, ...], clone_fraction: float = 1.0) -> str:
-    """Readable config name, e.g. ``L2-r90-10`` or ``L3-r33.3-33.3-33.3-c0.95``."""
-    percents = "-".join(f"{100 * r:.1f}".rstrip("0").rstrip(".") for r in ratios)
-    name = f"L{num_languages}-r{percents}"
+    """Readable config name: ``L2-r90-10``, ``L3-r20-30-50-c0.95``; ``L10-uniform`` for more than four languages in
+    equal shares; a short hash of the ratios when the percentages would make a very long name."""
+    if num_languages > 4 and max(ratios) - min(ratios) < 1e-9:
+        name = f"L{num_languages}-uniform"
+    else:
+        name = f"L{num_languages}-r" + "-".join(f"{100 * r:.1f}".rstrip("0").rstrip(".") for r in ratios)
+        if len(name) > 64:
+            digest = hashlib.sha1(",".join(f"{r:.6g}" for r in ratios).encode()).hexdigest()[:8]
+            name = f"L{num_languages}-r{digest}"
     return name if clone_fraction >= 1.0 else f"{name}-c{clone_fraction:g}"
 
 
@@ -324,19 +331,17 @@ class ClonedCorpusBuilder(datasets.ArrowBasedBuilder):
     def _generate_tables(self, kind: str, language: int, shards: list[tuple[int, int, int]]) -> Any:
         # File access lives in BlockStore: datasets patches open/np.load/Path inside builder modules for streaming.
         size = self.config.block_size
-        blocks = self._store.blocks()
-        ids = self._store.array(f"{kind}_ids")
-        langs = self._store.array("train_langs") if kind == "train" else None
+        store = self._store
         tok = self._tokenizer
         for shard_id, start, stop in shards:
             for table_idx, lo in enumerate(range(start, stop, TABLE_ROWS)):
                 hi = min(lo + TABLE_ROWS, stop)
-                block_ids = np.asarray(ids[lo:hi])
-                base = blocks[block_ids]
-                if langs is None:
-                    lang = np.full(hi - lo, language, np.int32)
+                block_ids = store.array(f"{kind}_ids", lo, hi)
+                base = store.read(block_ids)
+                if kind == "train":
+                    lang = store.array("train_langs", lo, hi).astype(np.int32)
                 else:
-                    lang = np.asarray(langs[lo:hi], np.int32)
+                    lang = np.full(hi - lo, language, np.int32)
                 cloned = base.copy()
                 for k in np.unique(lang):
                     rows = lang == k

@@ -63,7 +63,7 @@ class BaseCorpus:
             missing = next(x for x in items if not os.path.isfile(x))
             raise ConfigError(f"base file {missing!r} does not exist: several bases must all be local files")
         item = items[0]
-        if _looks_like_file(item):
+        if not os.path.isdir(item) and _looks_like_file(item):
             raise ConfigError(f"base file {item!r} does not exist")
         return cls(source=os.path.abspath(item) if os.path.isdir(item) else item, **kwargs)
 
@@ -168,7 +168,7 @@ def embedded_dataset(num_stories: int = DEFAULT_EMBEDDED_STORIES, seed: int = 0,
     """The embedded stories as a `datasets.Dataset` with ``text``, ``label`` (a `ClassLabel` of `stories.TOPICS`)."""
     import datasets
 
-    label = datasets.ClassLabel(names=stories.TOPICS)
+    label = datasets.ClassLabel(names=list(stories.TOPICS))
     features = datasets.Features({"text": datasets.Value("string"), "label": label})
     rows = [{"text": s["text"], "label": s["label"]} for s in stories.stories(num_stories, seed=seed, start=start)]
     return datasets.Dataset.from_list(rows, features=features)
@@ -207,8 +207,9 @@ class BlockPacker:
 
 
 class BlockStore:
-    """Packed blocks on disk: raw int32 rows of ``block_size`` tokens, memory-mapped for reading, plus named
-    int64 arrays (split membership, languages). Appending keeps memory bounded by one batch of blocks."""
+    """Packed blocks on disk: raw int32 rows of ``block_size`` tokens, plus named int64 arrays (split membership,
+    languages). Writing appends and reading fetches only the rows asked for, so memory stays bounded by one batch
+    of blocks whatever the corpus size (no memory map whose touched pages would pile up in RSS)."""
 
     def __init__(self, directory: str | os.PathLike, block_size: int) -> None:
         self.directory = os.fspath(directory)
@@ -221,15 +222,36 @@ class BlockStore:
             f.write(np.ascontiguousarray(blocks, dtype=np.int32).tobytes())
         self.num_blocks += len(blocks)
 
-    def blocks(self) -> np.ndarray:
-        """All blocks, shape (num_blocks, block_size), memory-mapped read-only."""
-        return np.memmap(self._path, dtype=np.int32, mode="r").reshape(-1, self.block_size)
+    def read(self, block_ids: np.ndarray) -> np.ndarray:
+        """Rows ``block_ids`` (sorted ascending), shape (len, block_size): one read of the span when the ids are
+        dense (training blocks), one read per block when they are scattered (held-out blocks)."""
+        ids = np.asarray(block_ids, dtype=np.int64)
+        row = self.block_size * 4
+        if ids.size == 0:
+            return np.zeros((0, self.block_size), dtype=np.int32)
+        first, span = int(ids[0]), int(ids[-1] - ids[0]) + 1
+        with open(self._path, "rb") as f:
+            if span <= 2 * ids.size:
+                f.seek(first * row)
+                chunk = np.fromfile(f, dtype=np.int32, count=span * self.block_size).reshape(span, self.block_size)
+                return chunk[ids - first]
+            out = np.empty((ids.size, self.block_size), dtype=np.int32)
+            for i, b in enumerate(ids):
+                f.seek(int(b) * row)
+                out[i] = np.fromfile(f, dtype=np.int32, count=self.block_size)
+            return out
 
     def save_array(self, name: str, values: np.ndarray) -> None:
         np.asarray(values, dtype=np.int64).tofile(os.path.join(self.directory, f"{name}.bin"))
 
-    def array(self, name: str) -> np.ndarray:
-        return np.memmap(os.path.join(self.directory, f"{name}.bin"), dtype=np.int64, mode="r")
+    def array(self, name: str, start: int = 0, stop: int | None = None) -> np.ndarray:
+        """Elements ``start:stop`` of a saved array."""
+        path = os.path.join(self.directory, f"{name}.bin")
+        size = os.path.getsize(path) // 8
+        stop = size if stop is None else min(stop, size)
+        with open(path, "rb") as f:
+            f.seek(start * 8)
+            return np.fromfile(f, dtype=np.int64, count=max(stop - start, 0))
 
 
 def tokenize_and_pack(

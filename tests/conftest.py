@@ -1,0 +1,31 @@
+"""Shared fixtures: a tiny byte-level BPE trained on embedded stories, and small corpus settings."""
+
+import os
+
+import pytest
+
+os.environ.setdefault("HF_DATASETS_DISABLE_PROGRESS_BARS", "1")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+
+@pytest.fixture(scope="session")
+def story_texts():
+    from hf_clonelang.stories import stories
+
+    return [s["text"] for s in stories(200, seed=0)]
+
+
+@pytest.fixture(scope="session")
+def base_tokenizer(story_texts):
+    from hf_clonelang import train_byte_level_bpe
+
+    return train_byte_level_bpe(story_texts, vocab_size=300)
+
+
+@pytest.fixture
+def small_config():
+    """Keyword arguments for a ClonedCorpusConfig that builds in well under a second."""
+    from hf_clonelang import BaseCorpus
+
+    return dict(base=BaseCorpus(max_documents=300), vocab_size=300, block_size=32, eval_blocks=8)
