@@ -136,15 +136,19 @@ def config_from_args(args: argparse.Namespace) -> Any:
 
 
 def run_build(args: argparse.Namespace) -> int:
-    from .corpus_folder import push_cloned_corpus, save_cloned_corpus
+    from .corpus_folder import built_config_info, push_cloned_corpus, save_cloned_corpus
 
     if args.output is None and args.push_to_hub is None:
         raise ConfigError("no destination: give --output DIR, --push-to-hub REPO, or both")
     config = config_from_args(args)
     with tempfile.TemporaryDirectory(prefix="clonelang-push-") as scratch:
         folder = args.output or f"{scratch}/corpus"
-        info = save_cloned_corpus(config, folder, overwrite=args.overwrite, num_proc=args.num_proc)
-        print(format_summary(info, folder if args.output else None))
+        info = built_config_info(folder, config) if args.push_to_hub and not args.overwrite else None
+        if info is not None:  # a push that failed is retried by running the same command again
+            print(f"config {config.name} is already built in {folder} with these settings: pushing it")
+        else:
+            info = save_cloned_corpus(config, folder, overwrite=args.overwrite, num_proc=args.num_proc)
+            print(format_summary(info, folder if args.output else None))
         if args.push_to_hub:
             url = push_cloned_corpus(folder, config.name, args.push_to_hub, private=args.private or None)
             print(f"pushed {config.name} to {url}")

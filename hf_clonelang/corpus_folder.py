@@ -79,6 +79,15 @@ def save_cloned_corpus(
     return info
 
 
+def built_config_info(folder: str | os.PathLike, config: ClonedCorpusConfig) -> dict[str, Any] | None:
+    """``info.json`` of ``config`` in ``folder`` if it was built there with exactly the same settings, else None."""
+    path = Path(folder) / DATA_DIR / config.name / INFO_NAME
+    if not path.is_file():
+        return None
+    info = json.loads(path.read_text())
+    return info if info["config"] == json.loads(json.dumps(config.to_dict())) else None
+
+
 def _arrange_shards(prepared: Path, target: Path) -> dict[str, list[str]]:
     """Rename ``clonelang-<split>[-i-of-n].parquet`` to ``<split>-<i>-of-<n>.parquet`` under ``target``."""
     target.mkdir(parents=True)
