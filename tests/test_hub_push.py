@@ -113,3 +113,25 @@ def test_repushing_a_config_replaces_its_files(hub, tmp_path):
     )
     assert rebuilt.returncode == 0, rebuilt.stderr[-2000:]
     assert set(hub.files("tester/c")) == before  # the stale shard is gone
+
+
+def test_base_text_from_a_hub_dataset_by_name(hub, tmp_path):
+    _python(
+        hub,
+        """
+        import json
+        from datasets import Dataset
+        stories = [f"Story number {i}: the fox and the kite went to the river." for i in range(400)]
+        Dataset.from_dict({"story": stories, "n": list(range(400))}).push_to_hub("tester/texts", split="train")
+        print(json.dumps({}))
+    """,
+    )
+    out = tmp_path / "from_hub"
+    built = _cli(hub, "--base", "tester/texts", "--text-column", "story", "--output", str(out), *SMALL[2:])
+    assert built.returncode == 0, built.stderr[-2000:]
+    info = json.loads((out / "data" / "L2-r50-50" / "info.json").read_text())
+    assert info["config"]["base"]["source"] == "tester/texts"
+    assert sum(v["blocks"] for v in info["summary"]["train"].values()) > 100
+    wrong = _cli(hub, "--base", "tester/texts", "--output", str(tmp_path / "x"), *SMALL[2:])
+    assert wrong.returncode == 2 and "text column 'text' not found" in wrong.stderr
+    assert "available columns are n, story" in wrong.stderr and not (tmp_path / "x").exists()
