@@ -92,6 +92,7 @@ _IRREGULAR = {
     "put": ("puts", "put"), "wear": ("wears", "wore"), "bake": ("bakes", "baked"), "hide": ("hides", "hid"),
     "stand": ("stands", "stood"), "spend": ("spends", "spent"), "climb": ("climbs", "climbed"),
     "carry": ("carries", "carried"), "stop": ("stops", "stopped"), "plan": ("plans", "planned"),
+    "yip": ("yips", "yipped"),
     "hug": ("hugs", "hugged"), "clap": ("claps", "clapped"), "drop": ("drops", "dropped"),
     "wrap": ("wraps", "wrapped"), "water": ("waters", "watered"), "teach": ("teaches", "taught"),
     "beat": ("beats", "beat"), "mean": ("means", "meant"), "sweep": ("sweeps", "swept"), "feed": ("feeds", "fed"),
@@ -179,7 +180,8 @@ _DESCRIBE = [
     "Every day {C.subj} {C:play} with {C.pos} {kin}.",
     "{C.Name} {C:love} {foods} more than anything.",
     "The {place} {it_is} {weather} and the sky {it_is} [blue|gray|clear|bright].",
-    "{C.Subj} {C:live} in a little house with a {color} door.",
+    "{C.Subj} {C:live} in a {C_home} near the {place} and {C:like} to eat {C_food}.",
+    "Every morning {C.subj} {C:sound} {adv} outside {C.pos} {C_home}.",
 ]
 _ENDINGS = [
     "From that day on, {C.name} {C:be} never {feeling_neg} again.",
@@ -460,6 +462,56 @@ _OPTIONAL_STAGES = {
 }
 _DEST = ["sea", "tall mountain", "old castle", "big city", "waterfall", "lighthouse", "island", "giant forest"]
 
+# What each kind of character says, where it lives and what it likes to eat: a story's later sentences follow
+# from the kind chosen in its first line, a long-range association for a model to learn.
+# fmt: off
+_FACTS = {
+    "fox": ("bark", "den", "berries"), "rabbit": ("squeak", "burrow", "carrots"), "bear": ("growl", "cave", "honey"),
+    "mouse": ("squeak", "hole", "cheese"), "owl": ("hoot", "tree", "seeds"), "duck": ("quack", "pond", "bread"),
+    "cat": ("meow", "basket", "fish"), "dog": ("bark", "kennel", "bones"), "frog": ("croak", "pond", "flies"),
+    "squirrel": ("chatter", "tree", "nuts"), "deer": ("bellow", "forest", "leaves"),
+    "turtle": ("yawn", "pond", "lettuce"),
+    "hedgehog": ("snuffle", "hedge", "worms"), "pig": ("oink", "pen", "apples"), "lamb": ("bleat", "field", "grass"),
+    "goat": ("bleat", "barn", "hay"), "horse": ("neigh", "stable", "oats"), "bird": ("chirp", "nest", "seeds"),
+    "kitten": ("meow", "basket", "milk"), "puppy": ("yip", "kennel", "bones"), "wolf": ("howl", "den", "stew"),
+    "badger": ("grunt", "den", "worms"), "otter": ("squeak", "river", "fish"), "beaver": ("squeak", "lodge", "twigs"),
+    "goose": ("honk", "pond", "grass"), "hen": ("cluck", "coop", "corn"), "mole": ("sniff", "tunnel", "worms"),
+    "raccoon": ("chatter", "tree", "plums"), "girl": ("laugh", "house", ""), "boy": ("laugh", "house", ""),
+    "friends": ("laugh", "house", ""),
+}
+ADVERBS = (
+    "quickly slowly happily quietly carefully softly proudly bravely gently loudly sadly cheerfully"
+).split()
+NUMBERS = "two three four five six seven eight nine ten eleven twelve".split()
+THINGS = (
+    "birds flowers boats clouds stones butterflies leaves shells stars apples bees ducks trees houses"
+).split()
+SPOTS = (
+    "in the sky|by the road|on the water|in the field|near the fence|on the hill|under the bridge|in the garden"
+).split("|")
+EXCLAIM = (
+    "Look at that!|How pretty!|What a day!|I can do it!|Wait for me!|This is fun!|Oh my!|Hooray!|Be careful!"
+).split("|")
+# fmt: on
+
+# Detail sentences, sprinkled between plot stages: compositional and resampled at every use ({any_*}, {adv}).
+_DETAILS = [
+    (
+        "Nearby, a {any_look} {any_animal} {it_was} [sleeping|eating|singing|playing|resting] [under a tree|by "
+        "the water|on a rock|in the grass|behind the barn]."
+    ),
+    "{C.Name} {C:sound} {adv}.",
+    "{F.Name} the {F.kind} {F:sound} {adv}.",
+    "The sky {it_was} [blue|gray|pink|orange|clear] and the wind {it_was} [soft|cold|warm|strong].",
+    "{C.Subj} {C:count} {num} {any_color} {things} {spot}.",
+    "{C.Subj} {C:think} about {C.pos} {kin} and {C.pos} {C_home}.",
+    '"{exclaim}" {C:say} {C.name} {adv}.',
+    "On the way, {C.subj} {C:stop} to eat {any_food_one}.",
+    "{C.Subj} {C:walk} {adv} past the {any_place}, where {num} {things} {it_were} {spot}.",
+    "{C.Pos} {kin} {it_says} that the {any_place} {it_is} [far away|very old|full of {things}|quiet at night].",
+    "{C.Subj} {C:look} at the {any_look} {any_color} {things} and {C:smile}.",
+]
+
 
 def _parse(template: str) -> list:
     parts, pos = [], 0
@@ -483,6 +535,7 @@ def _parse(template: str) -> list:
 _COMPILED_OPENINGS = {tense: [_parse(t) for t in ts] for tense, ts in _OPENINGS.items()}
 _COMPILED_DESCRIBE = [_parse(t) for t in _DESCRIBE]
 _COMPILED_ENDINGS = [_parse(t) for t in _ENDINGS]
+_COMPILED_DETAILS = [_parse(t) for t in _DETAILS]
 _COMPILED_PLOTS = {topic: [[_parse(t) for t in stage] for stage in stages] for topic, stages in _PLOTS.items()}
 
 # Subject-less verbs used in templates ("it_was", "it_blows", ...): (lemma, plural) for the story's tense.
@@ -512,6 +565,20 @@ _IT_VERBS = {
     "it_tells": ("tell", False),
     "it_wants": ("want", False),
     "rain_fall": ("fall", True),
+}
+
+
+_FRESH = {
+    "any_look": LOOKS,
+    "any_color": COLORS,
+    "any_animal": ANIMALS,
+    "any_place": PLACES,
+    "any_food_one": FOOD_ONE,
+    "adv": ADVERBS,
+    "num": NUMBERS,
+    "things": THINGS,
+    "spot": SPOTS,
+    "exclaim": EXCLAIM,
 }
 
 
@@ -553,6 +620,10 @@ class _Story:
             "gift": rng.choice(["cake", "card", "hat", "kite", "book", "box"]),
             "day": rng.choice(["Monday", "Tuesday", "Friday", "Saturday", "Sunday"]),
         }
+        for who, char in (("C", self.c), ("F", self.f)):
+            _, home, food = _FACTS[char.kind]
+            self.slots[f"{who}_home"] = home
+            self.slots[f"{who}_food"] = food or self.slots["foods"]
         c = self.c
         trait = self.slots["trait"]
         article = "an" if trait[0] in "aeiou" else "a"
@@ -568,8 +639,9 @@ class _Story:
             elif p[0] == "form":
                 out.append(self._form(self.c if p[1] == "C" else self.f, p[2]))
             elif p[0] == "verb":
-                plural = True if p[1] == "Pl" else (self.c if p[1] == "C" else self.f).plural
-                out.append(_verb(p[2], plural, self.tense))
+                who = None if p[1] == "Pl" else self.c if p[1] == "C" else self.f
+                lemma = _FACTS[who.kind][0] if p[2] == "sound" and who is not None else p[2]
+                out.append(_verb(lemma, True if who is None else who.plural, self.tense))
             elif p[0] == "slot":
                 out.append(self._slot(p[1]))
             else:
@@ -585,6 +657,8 @@ class _Story:
     def _slot(self, name: str) -> str:
         if name in self.slots:
             return self.slots[name]
+        if name in _FRESH:  # resampled at every mention
+            return self.rng.choice(_FRESH[name])
         lemma, plural = _IT_VERBS[name]
         return _verb(lemma, plural, self.tense)
 
@@ -612,6 +686,8 @@ def story(seed: int, index: int) -> dict:
         if i in _OPTIONAL_STAGES[topic] and rng.random() < 0.25:  # plots vary in length
             continue
         body.append(s.sentence(rng.choice(stage)))
+        if rng.random() < 0.4:
+            body.append(s.sentence(rng.choice(_COMPILED_DETAILS)))
         if len(body) >= 3 and rng.random() < 0.35:
             paragraphs.append(" ".join(body))
             body = []

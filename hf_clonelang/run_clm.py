@@ -1,0 +1,288 @@
+"""The main job: train a causal LM on cloned languages with a language schedule, evaluate every language, save.
+
+Launch it as ``accelerate launch run_clm_imbalance.py [args | config.json | config.yaml]`` (the top-level script
+calls `main`), or ``python -m hf_clonelang.run_clm``. This module only wires library pieces:
+
+    base text -> (builder) cloned corpus -> ClonedTokenizer -> GPT-2 -> ImbalanceTrainer -> metrics, plots, card
+
+Data: the embedded stories by default; any `load_dataset` source or local files as base text (clone mode: base
+blocks put into the sampled language); or an already built cloned corpus, a folder or Hub repo plus config
+(pool mode: the rows keep their languages).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .errors import ConfigError
+
+SCRIPT_DEFAULTS: dict[str, Any] = {
+    "output_dir": "runs/default",
+    "max_steps": 800,
+    "per_device_train_batch_size": 16,
+    "per_device_eval_batch_size": 32,
+    "learning_rate": 2e-3,
+    "warmup_steps": 0.05,
+    "lr_scheduler_type": "cosine_with_min_lr",
+    "lr_scheduler_kwargs": {"min_lr_rate": 0.1},
+    "adam_beta2": 0.95,
+    "weight_decay": 0.1,
+    "max_grad_norm": 1.0,
+    "eval_strategy": "steps",
+    "eval_steps": 100,
+    "eval_on_start": True,
+    "logging_steps": 20,
+    "save_steps": 400,
+    "save_total_limit": 2,
+    "report_to": "none",
+    "seed": 0,
+}
+"""Defaults of the script (a CPU-sized run: the `tiny` model, 800 steps of 16 blocks of 128 tokens)."""
+
+
+@dataclass
+class ModelArguments:
+    """Which model to train."""
+
+    model_preset: str = field(
+        default="tiny",
+        metadata={
+            "help": "GPT-2 size from scratch: tiny (2x128), cpu (4x128), mini (4x512), small (12x768), "
+            "medium (24x1024)."
+        },
+    )
+    model_name_or_path: str | None = field(
+        default=None, metadata={"help": "Start from these weights instead (its embedding must fit the vocabulary)."}
+    )
+    config_name: str | None = field(
+        default=None, metadata={"help": "Model config (name or path) to train from scratch."}
+    )
+    n_layer: int | None = field(default=None, metadata={"help": "Override the preset's number of layers."})
+    n_embd: int | None = field(default=None, metadata={"help": "Override the preset's hidden size."})
+    n_head: int | None = field(default=None, metadata={"help": "Override the preset's number of heads."})
+
+
+@dataclass
+class DataArguments:
+    """Where the text comes from and how it is cloned."""
+
+    dataset_name: str | None = field(
+        default=None, metadata={"help": "Base text from load_dataset (a Hub name or folder); default: embedded."}
+    )
+    dataset_config_name: str | None = field(default=None, metadata={"help": "Config of --dataset_name."})
+    dataset_split: str = field(default="train", metadata={"help": "Split of --dataset_name to read."})
+    text_column: str = field(default="text", metadata={"help": "Column holding the text."})
+    train_files: list[str] | None = field(
+        default=None, metadata={"help": "Base text from local .txt/.jsonl/.json/.parquet files (.gz too)."}
+    )
+    sample_by: str = field(
+        default="paragraph", metadata={"help": "Documents in .txt files: line, paragraph, document."}
+    )
+    max_documents: int | None = field(default=None, metadata={"help": "Read at most this many documents."})
+    cloned_corpus: str | None = field(
+        default=None, metadata={"help": "An already built cloned corpus (folder or Hub dataset repo): pool mode."}
+    )
+    cloned_corpus_config: str | None = field(default=None, metadata={"help": "Config of --cloned_corpus."})
+    tokenizer_name: str | None = field(
+        default=None,
+        metadata={"help": "Base tokenizer (name or path); default: a byte-level BPE trained on the text."},
+    )
+    vocab_size: int = field(default=1024, metadata={"help": "Size of the trained BPE per language."})
+    eod_token: str | None = field(default=None, metadata={"help": "End-of-document token (default: the eos)."})
+    clone_fraction: float = field(default=1.0, metadata={"help": "Cloned share of the vocabulary, in (0, 1]."})
+    anchors: str = field(default="random", metadata={"help": "Anchors when clone_fraction < 1: random or frequent."})
+    clone_specials: bool = field(default=False, metadata={"help": "Clone special tokens too (except padding)."})
+    block_size: int = field(default=128, metadata={"help": "Tokens per training block."})
+    eval_blocks: int = field(default=256, metadata={"help": "Held-out blocks per language for validation (and test)."})
+    max_eval_blocks: int | None = field(default=None, metadata={"help": "Evaluate on at most this many blocks."})
+    corpus_seed: int = field(default=0, metadata={"help": "Seed of the held-out blocks (kept across training seeds)."})
+    corpus_cache_dir: str | None = field(default=None, metadata={"help": "Where built corpora are cached."})
+
+
+def parse_args(argv: list[str] | None = None) -> tuple[ModelArguments, DataArguments, Any]:
+    """Command-line flags, or one JSON / YAML file holding them; the script's defaults fill the rest."""
+    from transformers import HfArgumentParser
+
+    from .trainer import ImbalanceTrainingArguments
+
+    argv = sys.argv[1:] if argv is None else list(argv)
+    parser = HfArgumentParser((ModelArguments, DataArguments, ImbalanceTrainingArguments))
+    if len(argv) == 1 and argv[0].endswith((".json", ".yaml", ".yml")):
+        path = Path(argv[0])
+        if not path.is_file():
+            raise ConfigError(f"config file {argv[0]!r} does not exist")
+        import yaml
+
+        loaded = yaml.safe_load(path.read_text()) if path.suffix != ".json" else json.loads(path.read_text())
+        if not isinstance(loaded, dict):
+            raise ConfigError(f"config file {argv[0]!r} must hold a mapping of argument names to values")
+        argv = _as_flags(loaded)  # the command line's own type conversion (YAML reads 3e-3 as a string)
+    parser.set_defaults(**SCRIPT_DEFAULTS)
+    return parser.parse_args_into_dataclasses(argv)
+
+
+def _as_flags(values: dict[str, Any]) -> list[str]:
+    flags: list[str] = []
+    for key, value in values.items():
+        if value is None:
+            continue
+        if isinstance(value, list):
+            flags += [f"--{key}", *map(str, value)]
+        else:
+            flags += [f"--{key}", json.dumps(value) if isinstance(value, dict) else str(value)]
+    return flags
+
+
+def _resume_value(value: str | None) -> str | bool | None:
+    if value is None or str(value).lower() in ("", "false", "none"):
+        return None
+    return True if str(value).lower() == "true" else value
+
+
+def load_corpus(data: DataArguments, num_languages: int, seed: int) -> tuple[Any, Any]:
+    """(DatasetDict, ClonedTokenizer): a built corpus (pool mode) or one built from base text (clone mode)."""
+    from .builder import ClonedCorpusBuilder, ClonedCorpusConfig
+    from .corpora import BaseCorpus
+    from .corpus_folder import load_cloned_corpus
+
+    if data.cloned_corpus:
+        dsd, tok = load_cloned_corpus(data.cloned_corpus, data.cloned_corpus_config)
+        if tok.num_languages != num_languages:
+            raise ConfigError(
+                f"num_languages={num_languages} but corpus {data.cloned_corpus} has {tok.num_languages} languages"
+            )
+        return dsd, tok
+    if data.dataset_name and data.train_files:
+        raise ConfigError("give either --dataset_name or --train_files, not both")
+    spec = data.train_files or data.dataset_name or "embedded"
+    base = BaseCorpus.from_spec(
+        spec,
+        config=data.dataset_config_name,
+        split=data.dataset_split,
+        text_column=data.text_column,
+        sample_by=data.sample_by,
+        max_documents=data.max_documents,
+    )
+    config = ClonedCorpusConfig(
+        base=base,
+        tokenizer=data.tokenizer_name,
+        vocab_size=data.vocab_size,
+        eod_token=data.eod_token,
+        num_languages=num_languages,
+        clone_fraction=data.clone_fraction,
+        anchors=data.anchors,
+        clone_specials=data.clone_specials,
+        block_size=data.block_size,
+        eval_blocks=data.eval_blocks,
+        seed=data.corpus_seed,
+    )
+    builder = ClonedCorpusBuilder(config=config, cache_dir=data.corpus_cache_dir)
+    builder.download_and_prepare()
+    dsd = builder.as_dataset()
+    # clone mode: the training set is just blocks (the collator moves ids of any language into the sampled one)
+    dsd["train"] = dsd["train"].remove_columns(["language"])
+    return dsd, builder.cloned_tokenizer
+
+
+def build_model(model_args: ModelArguments, vocab_size: int, block_size: int) -> Any:
+    """A GPT-2 from a preset (or a given config / checkpoint), checked against the cloned vocabulary."""
+    from transformers import AutoConfig, AutoModelForCausalLM
+
+    from .modeling import check_model_fits, gpt2_config
+
+    if model_args.model_name_or_path:
+        config = AutoConfig.from_pretrained(model_args.model_name_or_path)
+        check_model_fits(config, vocab_size, block_size)
+        return AutoModelForCausalLM.from_pretrained(model_args.model_name_or_path)
+    overrides = {k: v for k in ("n_layer", "n_embd", "n_head") if (v := getattr(model_args, k)) is not None}
+    if model_args.config_name:
+        config = AutoConfig.from_pretrained(model_args.config_name, **overrides)
+        if getattr(config, "vocab_size", 0) < vocab_size:
+            config.vocab_size = vocab_size
+    else:
+        config = gpt2_config(model_args.model_preset, vocab_size, block_size, **overrides)
+    check_model_fits(config, vocab_size, block_size)
+    return AutoModelForCausalLM.from_config(config)
+
+
+def main(argv: list[str] | None = None) -> dict[str, Any]:
+    """Run the job; returns the final metrics (also in ``output_dir/all_results.json``)."""
+    if int(os.environ.get("WORLD_SIZE", "1")) > 1:
+        import torch
+
+        if not torch.cuda.is_available():  # several CPU processes: gloo, never silent independent copies
+            os.environ.setdefault("ACCELERATE_USE_CPU", "1")
+    model_args, data_args, args = parse_args(argv)
+
+    from transformers import set_seed
+
+    from .plots import plot_eval_losses
+    from .trainer import ImbalanceTrainer
+
+    set_seed(args.seed)
+    with args.main_process_first(desc="building the cloned corpus"):
+        dsd, tok = load_corpus(data_args, args.num_languages, args.seed)
+    model = build_model(model_args, tok.vocab_size, len(dsd["train"][0]["input_ids"]))
+    eval_sets = {}
+    for k in range(1, args.num_languages + 1):
+        split = dsd[f"validation_L{k}"]
+        if data_args.max_eval_blocks:
+            split = split.select(range(min(data_args.max_eval_blocks, len(split))))
+        eval_sets[f"L{k}"] = split
+    trainer = ImbalanceTrainer(
+        model=model, args=args, train_dataset=dsd["train"], eval_dataset=eval_sets, processing_class=tok
+    )
+    result = trainer.train(resume_from_checkpoint=_resume_value(args.resume_from_checkpoint))
+    metrics = dict(result.metrics)
+    metrics.update(trainer.evaluate())
+    metrics.update({f"train_tokens_{k}": v for k, v in trainer.tokens_seen().items()})
+    metrics.update({f"train_epochs_{k}": round(v, 4) for k, v in trainer.pool_epochs().items()})
+    trainer.save_model()
+    trainer.save_metrics("all", metrics)
+    trainer.save_state()
+    if trainer.is_world_process_zero():
+        run_info = {
+            "num_languages": args.num_languages,
+            "language_schedule": str(trainer.schedule),
+            "expected_shares": [round(float(x), 6) for x in trainer.schedule.expected_shares()],
+            "sampling": args.sampling,
+            "data_mode": trainer.sampler.mode,
+            "model_preset": None if model_args.model_name_or_path else model_args.model_preset,
+            "num_parameters": sum(p.numel() for p in model.parameters()),
+            "block_size": len(dsd["train"][0]["input_ids"]),
+            "samples_per_step": trainer.samples_per_step,
+            "data": {k: v for k, v in vars(data_args).items() if v is not None},
+            "tokenizer": {k: v for k, v in tok.to_dict().items() if k not in ("anchor_ids", "shared_special_ids")},
+        }
+        Path(args.output_dir, "run_info.json").write_text(json.dumps(run_info, indent=2) + "\n")
+        plot_eval_losses(trainer.state.log_history, Path(args.output_dir) / "eval_loss.png")
+        trainer.create_model_card()
+    return metrics
+
+
+def cli(argv: list[str] | None = None) -> None:
+    """Entry point for scripts: clear one-line errors, and a clean exit of multi-process runs."""
+    try:
+        main(argv)
+    except ConfigError as err:
+        print(f"run_clm_imbalance.py: error: {err}", file=sys.stderr)
+        sys.exit(2)
+    if int(os.environ.get("WORLD_SIZE", "1")) > 1:
+        # gloo sometimes aborts at interpreter exit after all work is done (notes/hf-ecosystem.md §6.1)
+        import torch.distributed as dist
+
+        if dist.is_available() and dist.is_initialized():
+            dist.barrier()
+            dist.destroy_process_group()
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(0)
+
+
+if __name__ == "__main__":
+    cli()
