@@ -1,8 +1,9 @@
 """hf_clonelang: cloned-language experiments on language imbalance (Schäfer et al., 2024) on the Hugging Face stack.
 
 Public API: `ClonedTokenizer` (one base tokenizer, N languages in disjoint id ranges), `BaseCorpus` (where base
-text comes from), `ClonedCorpusBuilder` / `ClonedCorpusConfig` (the `datasets` builder), and `save_cloned_corpus` /
-`load_cloned_corpus` (a corpus folder or Hub repo with one config per language setting).
+text comes from), `ClonedCorpusBuilder` / `ClonedCorpusConfig` (the `datasets` builder), `LanguageSchedule`
+(language probabilities over training), and `ImbalanceTrainer` / `ImbalanceTrainingArguments` (imported lazily:
+they pull in the transformers Trainer).
 """
 
 __version__ = "0.1.0"
@@ -10,7 +11,19 @@ __version__ = "0.1.0"
 from .builder import ClonedCorpusBuilder, ClonedCorpusConfig, default_config_name
 from .corpora import BaseCorpus, embedded_dataset
 from .errors import ConfigError
+from .schedules import LanguageSchedule
 from .tokenization import SHARED, ClonedTokenizer, train_byte_level_bpe
+
+_LAZY = {"ImbalanceTrainer": "trainer", "ImbalanceTrainingArguments": "trainer"}
+
+
+def __getattr__(name: str):  # PEP 562: the Trainer machinery loads on first use
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
+    raise AttributeError(f"module 'hf_clonelang' has no attribute {name!r}")
+
 
 __all__ = [
     "SHARED",
@@ -19,6 +32,9 @@ __all__ = [
     "ClonedCorpusConfig",
     "ClonedTokenizer",
     "ConfigError",
+    "ImbalanceTrainer",
+    "ImbalanceTrainingArguments",
+    "LanguageSchedule",
     "default_config_name",
     "embedded_dataset",
     "train_byte_level_bpe",

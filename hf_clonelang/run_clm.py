@@ -122,7 +122,9 @@ def parse_args(argv: list[str] | None = None) -> tuple[ModelArguments, DataArgum
         if not isinstance(loaded, dict):
             raise ConfigError(f"config file {argv[0]!r} must hold a mapping of argument names to values")
         argv = _as_flags(loaded)  # the command line's own type conversion (YAML reads 3e-3 as a string)
-    parser.set_defaults(**SCRIPT_DEFAULTS)
+    import torch
+
+    parser.set_defaults(**SCRIPT_DEFAULTS, dataloader_pin_memory=torch.cuda.is_available())
     return parser.parse_args_into_dataclasses(argv)
 
 
