@@ -36,7 +36,8 @@ class BaseCorpus:
     .parquet, optionally .gz), or a `load_dataset` path: a Hub dataset name or a local dataset folder, read with
     ``config``, ``split`` and ``text_column``. Text files are split into documents by ``sample_by`` (one document
     per line, per blank-line-separated paragraph, or per file). ``max_documents`` caps any source; the embedded
-    corpus is endless and defaults to `DEFAULT_EMBEDDED_STORIES` stories generated from ``seed``.
+    corpus is endless and defaults to `DEFAULT_EMBEDDED_STORIES` stories generated from ``seed``;
+    ``grammar_version`` is part of the spec so that builds cached from an older story grammar are not reused.
     """
 
     source: str = EMBEDDED
@@ -47,6 +48,7 @@ class BaseCorpus:
     sample_by: str = "paragraph"
     max_documents: int | None = None
     seed: int = 0
+    grammar_version: str = stories.GRAMMAR_VERSION
 
     @classmethod
     def from_spec(cls, base: str | Sequence[str] = EMBEDDED, **kwargs: Any) -> BaseCorpus:
@@ -68,6 +70,11 @@ class BaseCorpus:
         return cls(source=os.path.abspath(item) if os.path.isdir(item) else item, **kwargs)
 
     def __post_init__(self) -> None:
+        if self.is_embedded and self.grammar_version != stories.GRAMMAR_VERSION:
+            raise ConfigError(
+                f"embedded stories of grammar version {self.grammar_version} cannot be generated: this "
+                f"hf_clonelang has version {stories.GRAMMAR_VERSION}"
+            )
         if self.sample_by not in SAMPLE_BY:
             raise ConfigError(f"sample_by={self.sample_by!r} is not allowed: use one of {', '.join(SAMPLE_BY)}")
         if self.max_documents is not None and self.max_documents < 1:

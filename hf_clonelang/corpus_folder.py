@@ -109,6 +109,7 @@ def _info(config: ClonedCorpusConfig, builder: ClonedCorpusBuilder, files: dict[
     tok["num_shared_specials"] = len(tok.pop("shared_special_ids"))
     return {
         "config": config.to_dict(),
+        "base_description": config.base.describe(),
         "tokenizer": tok,
         "summary": builder.summary,
         "files": files,
@@ -192,8 +193,6 @@ def _card_config(info: dict[str, Any]) -> dict[str, Any]:
     cfg, tok = info["config"], info["tokenizer"]
     languages = [f"L{k}" for k in range(1, cfg["num_languages"] + 1)]
     summary = {split: info["summary"][split] for split, _ in _ordered_splits(info["summary"])}
-    from .corpora import BaseCorpus
-
     return {
         "name": cfg["name"],
         "num_languages": cfg["num_languages"],
@@ -202,7 +201,7 @@ def _card_config(info: dict[str, Any]) -> dict[str, Any]:
         "num_anchors": tok["num_anchors"],
         "anchors": tok["anchors"],
         "clone_specials": cfg["clone_specials"],
-        "base": BaseCorpus(**{k: tuple(v) if k == "files" else v for k, v in cfg["base"].items()}).describe(),
+        "base": info.get("base_description") or cfg["base"]["source"],
         "tokenizer": cfg["tokenizer"] or "byte-level BPE trained on the base text",
         "base_vocab_size": tok["base_vocab_size"],
         "vocab_size": tok["vocab_size"],

@@ -262,6 +262,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             "tokenizer": {k: v for k, v in tok.to_dict().items() if k not in ("anchor_ids", "shared_special_ids")},
         }
         Path(args.output_dir, "run_info.json").write_text(json.dumps(run_info, indent=2) + "\n")
+        if trainer.last_alignment is not None:
+            Path(args.output_dir, "alignment.json").write_text(json.dumps(trainer.last_alignment, indent=2) + "\n")
         plot_eval_losses(trainer.state.log_history, Path(args.output_dir) / "eval_loss.png")
         trainer.create_model_card()
     return metrics

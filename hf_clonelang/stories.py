@@ -15,6 +15,9 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+GRAMMAR_VERSION = "2"
+"""Bumped whenever the grammar changes what it generates: cached corpora built from older stories are not reused."""
+
 TOPICS = ("lost_item", "new_friend", "journey", "storm", "birthday", "rescue", "contest", "garden")
 """Class labels of the embedded stories (the plot type), in label-id order."""
 

@@ -9,6 +9,9 @@ It overrides as little as it can:
   count to its language's running totals (on device; reduced across processes only when logging);
 * `log` adds ``train_loss_L{k}`` (token-mean NLL since the last log) and ``train_tokens_L{k}`` (cumulative input
   tokens, counted from the sampler's stream) to every training log, and ``*_ppl`` beside every ``eval_L{k}_loss``;
+* `evaluate` adds the alignment summary on a fixed set of parallel blocks (mean hidden cosine, raw and centred,
+  retrieval@1, gradient cosine, clone-embedding cosine per language pair; per-layer values appended to
+  ``alignment_history.jsonl`` in the run folder), switchable with ``alignment_blocks``;
 * `create_model_card` writes hf_clonelang's card instead of Trainer's (which cannot read per-language results).
 
 Evaluate every language on its own fixed split with ``eval_dataset={"L1": ..., "L2": ...}``: the held-out sets
@@ -17,8 +20,11 @@ never move with the schedule.
 
 from __future__ import annotations
 
+import json
 import math
+import os
 import re
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -75,6 +81,16 @@ class ImbalanceTrainingArguments(TrainingArguments):
             "choices": list(POOL_EXHAUSTED),
         },
     )
+    alignment_blocks: int = field(
+        default=32,
+        metadata={
+            "help": "Parallel held-out blocks used for the alignment measures at every evaluation "
+            "(0: off). They are the first blocks of the eval sets, the same in every language."
+        },
+    )
+    alignment_gradient_blocks: int = field(
+        default=8, metadata={"help": "How many of those blocks also go into the gradient cosine (0: skip it)."}
+    )
     remove_unused_columns: bool = field(
         default=False, metadata={"help": "Must stay False: the language tag has to reach the collator."}
     )
@@ -122,6 +138,8 @@ class ImbalanceTrainer(Trainer):
             raise ConfigError("ImbalanceTrainer needs processing_class=ClonedTokenizer(...)")
         if not isinstance(args, ImbalanceTrainingArguments):
             raise ConfigError("ImbalanceTrainer needs args=ImbalanceTrainingArguments(...)")
+        if args.alignment_blocks < 0 or args.alignment_gradient_blocks < 0:
+            raise ConfigError("alignment_blocks and alignment_gradient_blocks must be >= 0")
         if processing_class.num_languages != args.num_languages:
             raise ConfigError(
                 f"num_languages={args.num_languages} does not match the tokenizer's {processing_class.num_languages}"
@@ -143,6 +161,7 @@ class ImbalanceTrainer(Trainer):
         self._count = torch.zeros(n, dtype=torch.float64, device=args.device)
         self._batch_languages: torch.Tensor | None = None
         self.sampler = self._make_sampler() if train_dataset is not None else None
+        self.last_alignment: dict[str, Any] | None = None
 
     # ------------------------------------------------------------------ sampling
     @property
@@ -223,6 +242,55 @@ class ImbalanceTrainer(Trainer):
         if num_items_in_batch is not None:
             return total / torch.as_tensor(num_items_in_batch, device=total.device)
         return total / mask.sum().clamp(min=1)
+
+    # ------------------------------------------------------------------ evaluation
+    def evaluate(
+        self, eval_dataset: Any = None, ignore_keys: list[str] | None = None, metric_key_prefix: str = "eval"
+    ) -> dict[str, float]:
+        """Trainer's evaluation (per language with a dict of eval sets), plus the alignment summary."""
+        metrics = super().evaluate(eval_dataset, ignore_keys, metric_key_prefix)
+        if eval_dataset is None and metric_key_prefix == "eval" and self.args.alignment_blocks > 0:
+            extra = self.alignment_metrics()
+            if extra:
+                self.log(extra)
+                metrics.update(extra)
+        return metrics
+
+    def alignment_metrics(self) -> dict[str, float]:
+        """Alignment of L1 with every other evaluated language on the first ``alignment_blocks`` parallel blocks.
+        The full per-layer report is kept in ``last_alignment`` and appended to ``alignment_history.jsonl``."""
+        from .alignment import alignment_report, summarize
+
+        sets = self.eval_dataset if isinstance(self.eval_dataset, dict) else {}
+        langs = sorted(int(k[1:]) for k in sets if re.fullmatch(r"L\d+", k))
+        if 1 not in langs or len(langs) < 2:
+            return {}
+        first = sets["L1"]
+        n = min(self.args.alignment_blocks, len(first))
+        blocks = torch.as_tensor(np.asarray(first.with_format("numpy", columns=["input_ids"])[:n]["input_ids"]))
+        start = time.perf_counter()
+        model = self.accelerator.unwrap_model(self.model)
+        report = alignment_report(
+            model,
+            self.processing_class,
+            blocks,
+            pairs=[(1, k) for k in langs if k != 1],
+            batch_size=self.args.per_device_eval_batch_size,
+            gradient_blocks=self.args.alignment_gradient_blocks,
+        )
+        runtime = time.perf_counter() - start
+        self.last_alignment = report
+        flat = {f"eval_{k}": round(v, 5) for k, v in summarize(report).items()}
+        for pair, entry in report.items():
+            flat[f"eval_{pair.replace('-', '_')}_embedding_cosine"] = round(
+                entry["embedding_cosine"]["input"]["overall"], 5
+            )
+        flat["eval_alignment_runtime"] = round(runtime, 4)
+        if self.is_world_process_zero():
+            os.makedirs(self.args.output_dir, exist_ok=True)
+            with open(os.path.join(self.args.output_dir, "alignment_history.jsonl"), "a") as f:
+                f.write(json.dumps({"step": self.state.global_step, "report": report}) + "\n")
+        return flat
 
     # ------------------------------------------------------------------ logging
     def log(self, logs: dict[str, float], start_time: float | None = None) -> None:

@@ -1,0 +1,366 @@
+"""Alignment of representations and gradients across languages, on parallel text (the same blocks in two
+languages — the builder's ``validation_L{k}`` splits give them for free).
+
+Measures, for a pair of languages (a, b); per-layer lists start with the embeddings, then every block's output:
+
+* ``hidden_cosine``: cosine between the hidden states of the same position in the two languages, averaged over
+  non-padding positions (the paper's measure). Batched; the original analysis needed batch size 1.
+* ``hidden_cosine_centred``: the same after subtracting each language's mean state per layer. At small scale the
+  raw cosine is dominated by a language-identity offset (notes/cpu-scale.md); centring removes it.
+* ``retrieval_at_1``: for each block in language a (mean-pooled and centred representation), is its nearest
+  block in language b the parallel one?
+* ``cka``: linear CKA between the pooled representations of the blocks in the two languages.
+* ``gradient_cosine``: cosine between the loss gradients of the same text in the two languages, per parameter
+  tensor and per layer, computed with `torch.autograd.grad` (``.grad`` and the optimizer are untouched).
+  ``gradient_cosine_mean`` averages the transformer blocks' tensors, as the paper's heatmap does; the embedding
+  tensors (whose clone rows differ by construction) and other tensors are reported apart.
+* ``embedding_cosine``: cosine between the input (and output) embedding of each cloned token and its clone,
+  overall and by token-frequency bin, with the all-pairs baseline.
+
+For real language pairs, whose tokens do not line up, ``matching="hungarian"`` pairs positions by a
+maximum-weight bipartite assignment (`scipy.optimize.linear_sum_assignment`) instead of position by position.
+Everything returns JSON-able dicts.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from .tokenization import ClonedTokenizer
+
+_LAYER = re.compile(r"\.(?:h|layers|layer|blocks)\.(\d+)\.")
+_EMBEDDING_NAMES = ("wte", "embed_tokens", "word_embeddings", "lm_head", "embed_out")
+
+
+# ---------------------------------------------------------------------- small measures
+def max_weight_matching(similarity: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Rows and columns of a maximum-weight bipartite matching of a (n, m) similarity matrix (Hungarian)."""
+    from scipy.optimize import linear_sum_assignment
+
+    return linear_sum_assignment(np.asarray(similarity, dtype=np.float64), maximize=True)
+
+
+def matched_cosine(a: torch.Tensor, b: torch.Tensor) -> float:
+    """Mean cosine of the best one-to-one matching between the rows of ``a`` (n, d) and ``b`` (m, d)."""
+    sim = (F.normalize(a.double(), dim=-1) @ F.normalize(b.double(), dim=-1).T).cpu().numpy()
+    rows, cols = max_weight_matching(sim)
+    return float(sim[rows, cols].mean())
+
+
+def retrieval_at_1(x: torch.Tensor, y: torch.Tensor) -> float:
+    """Share of rows of ``x`` whose most similar row of ``y`` (cosine) is the parallel one (same index)."""
+    sim = F.normalize(x.double(), dim=-1) @ F.normalize(y.double(), dim=-1).T
+    return float((sim.argmax(dim=1) == torch.arange(len(x), device=sim.device)).double().mean())
+
+
+def linear_cka(x: torch.Tensor, y: torch.Tensor) -> float:
+    """Linear centred kernel alignment between representations ``x`` (n, d1) and ``y`` (n, d2)."""
+    x = x.double() - x.double().mean(dim=0)
+    y = y.double() - y.double().mean(dim=0)
+    cross = torch.linalg.matrix_norm(x.T @ y) ** 2
+    denom = torch.linalg.matrix_norm(x.T @ x) * torch.linalg.matrix_norm(y.T @ y)
+    return float(cross / denom) if denom > 0 else 0.0
+
+
+def _batches(n: int, size: int) -> list[slice]:
+    return [slice(i, min(i + size, n)) for i in range(0, n, size)]
+
+
+@torch.no_grad()
+def _hidden(model: Any, ids: torch.Tensor, mask: torch.Tensor | None) -> list[torch.Tensor]:
+    out = model(input_ids=ids, attention_mask=mask, output_hidden_states=True)
+    return [h.double() for h in out.hidden_states]
+
+
+# ---------------------------------------------------------------------- hidden states
+class _States:
+    """Hidden states of blocks, batch by batch. The first pass computes them; later passes replay a cache when the
+    states fit in ``cache_bytes``, and recompute them otherwise (memory stays bounded either way)."""
+
+    def __init__(self, model: Any, ids: torch.Tensor, mask: torch.Tensor, batch_size: int, cache_bytes: int) -> None:
+        self.model, self.ids, self.mask, self.batch_size = model, ids, mask, batch_size
+        self.device = next(model.parameters()).device
+        layers = model.config.num_hidden_layers + 1 if hasattr(model.config, "num_hidden_layers") else 1
+        width = getattr(model.config, "hidden_size", 1)
+        self.keep = ids.numel() * layers * width * 8 <= cache_bytes
+        self._cache: list | None = None
+
+    def __iter__(self) -> Any:
+        if self._cache is not None:
+            yield from self._cache
+            return
+        kept = []
+        for sl in _batches(len(self.ids), self.batch_size):
+            m = self.mask[sl].to(self.device)
+            item = (m, _hidden(self.model, self.ids[sl].to(self.device), m))
+            if self.keep:
+                kept.append(item)
+            yield item
+        if self.keep:
+            self._cache = kept
+
+
+def hidden_alignment(
+    model: Any,
+    ids_a: torch.Tensor,
+    ids_b: torch.Tensor,
+    mask_a: torch.Tensor | None = None,
+    mask_b: torch.Tensor | None = None,
+    batch_size: int = 32,
+    matching: str = "position",
+    cache_bytes: int = 512 * 2**20,
+) -> dict[str, list[float]]:
+    """Per-layer hidden-state measures of parallel blocks ``ids_a`` / ``ids_b`` (n, T) (see the module docstring).
+
+    The first pass over the blocks gives each language's mean state per layer (for centring); the second the
+    cosines and the pooled block representations (for retrieval and CKA). States that fit in ``cache_bytes`` are
+    kept between the passes, so each block goes through the model once.
+    """
+    if matching not in ("position", "hungarian"):
+        raise ValueError(f"matching={matching!r} is not allowed: use 'position' or 'hungarian'")
+    if matching == "position" and ids_a.shape != ids_b.shape:
+        raise ValueError("position-wise matching needs blocks of equal shape; use matching='hungarian'")
+    was_training = model.training
+    model.eval()
+    states = [
+        _States(model, ids, m if m is not None else torch.ones_like(ids), batch_size, cache_bytes // 2)
+        for ids, m in ((ids_a, mask_a), (ids_b, mask_b))
+    ]
+    try:
+        means = [_mean_states(s) for s in states]
+        raw_sum = centred_sum = count = None
+        pooled: list[list[torch.Tensor]] = [[], []]
+        for (ma, ha), (mb, hb) in zip(states[0], states[1], strict=True):
+            pooled[0].append(torch.stack([_pool(h, ma) for h in ha], dim=1).cpu())
+            pooled[1].append(torch.stack([_pool(h, mb) for h in hb], dim=1).cpu())
+            if matching == "position":
+                valid = (ma * mb).double()
+                raw = torch.stack(
+                    [(F.cosine_similarity(x, y, dim=-1) * valid).sum() for x, y in zip(ha, hb, strict=False)]
+                )
+                cen = torch.stack(
+                    [
+                        (F.cosine_similarity(x - mx, y - my, dim=-1) * valid).sum()
+                        for x, y, mx, my in zip(ha, hb, means[0], means[1], strict=False)
+                    ]
+                )
+                n = valid.sum().expand(len(ha))
+            else:
+                raw, cen, n = _matched_sums(ha, hb, ma, mb, means)
+            raw_sum = raw if raw_sum is None else raw_sum + raw
+            centred_sum = cen if centred_sum is None else centred_sum + cen
+            count = n if count is None else count + n
+    finally:
+        model.train(was_training)
+    pa, pb = torch.cat(pooled[0]), torch.cat(pooled[1])  # (n, layers, d)
+    retrieval, cka = [], []
+    for layer in range(pa.shape[1]):
+        x, y = pa[:, layer], pb[:, layer]
+        retrieval.append(retrieval_at_1(x - x.mean(dim=0), y - y.mean(dim=0)))
+        cka.append(linear_cka(x, y))
+    return {
+        "hidden_cosine": (raw_sum / count).tolist(),
+        "hidden_cosine_centred": (centred_sum / count).tolist(),
+        "retrieval_at_1": retrieval,
+        "cka": cka,
+    }
+
+
+def _pool(h: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    m = mask.double().unsqueeze(-1)
+    return (h * m).sum(dim=1) / m.sum(dim=1).clamp(min=1)
+
+
+def _mean_states(states: _States) -> list:
+    sums, total = None, 0.0
+    for m, hs in states:
+        w = m.double().unsqueeze(-1)
+        batch = [(h * w).sum(dim=(0, 1)) for h in hs]
+        sums = batch if sums is None else [s + b for s, b in zip(sums, batch, strict=False)]
+        total += float(w.sum())
+    return [s / max(total, 1.0) for s in sums]
+
+
+def _matched_sums(ha: list, hb: list, ma: torch.Tensor, mb: torch.Tensor, means: list) -> tuple:
+    raw, cen, n = torch.zeros(len(ha)), torch.zeros(len(ha)), torch.zeros(len(ha))
+    for i in range(ma.shape[0]):
+        ka, kb = ma[i].bool(), mb[i].bool()
+        pairs = int(min(ka.sum(), kb.sum()))
+        for layer, (x, y) in enumerate(zip(ha, hb, strict=False)):
+            raw[layer] += matched_cosine(x[i][ka], y[i][kb]) * pairs
+            cen[layer] += matched_cosine(x[i][ka] - means[0][layer], y[i][kb] - means[1][layer]) * pairs
+            n[layer] += pairs
+    return raw.double(), cen.double(), n.double()
+
+
+# ---------------------------------------------------------------------- gradients
+def _loss_gradient(model: Any, params: list, ids: torch.Tensor, batch_size: int, device: Any) -> list:
+    grads = None
+    for sl in _batches(len(ids), batch_size):
+        x = ids[sl].to(device)
+        logits = model(input_ids=x).logits
+        loss = F.cross_entropy(
+            logits[:, :-1].float().reshape(-1, logits.shape[-1]), x[:, 1:].reshape(-1), reduction="sum"
+        )
+        g = torch.autograd.grad(loss, params, allow_unused=True)
+        g = [torch.zeros_like(p) if gi is None else gi for gi, p in zip(g, params, strict=False)]
+        grads = g if grads is None else [a + b for a, b in zip(grads, g, strict=False)]
+    return grads
+
+
+def _group(name: str) -> tuple[str, int | None]:
+    m = _LAYER.search(name)
+    if m:
+        return "block", int(m.group(1))
+    if any(part in name for part in _EMBEDDING_NAMES):
+        return "embedding", None
+    return "other", None
+
+
+def gradient_alignment(model: Any, ids_a: torch.Tensor, ids_b: torch.Tensor, batch_size: int = 16) -> dict:
+    """Cosine between the loss gradients of parallel blocks in two languages (see the module docstring)."""
+    device = next(model.parameters()).device
+    named = [(n, p) for n, p in model.named_parameters() if p.requires_grad]
+    params = [p for _, p in named]
+    was_training = model.training
+    model.eval()
+    try:
+        ga = _loss_gradient(model, params, ids_a, batch_size, device)
+        gb = _loss_gradient(model, params, ids_b, batch_size, device)
+    finally:
+        model.train(was_training)
+    per_tensor, embeddings, other, layer_parts = {}, {}, {}, {}
+    for (name, _), a, b in zip(named, ga, gb, strict=False):
+        cos = float(F.cosine_similarity(a.flatten().double(), b.flatten().double(), dim=0))
+        kind, layer = _group(name)
+        if kind == "block":
+            per_tensor[name] = cos
+            layer_parts.setdefault(layer, []).append((a.flatten(), b.flatten()))
+        elif kind == "embedding":
+            embeddings[name] = cos
+        else:
+            other[name] = cos
+    per_layer = []
+    for layer in sorted(layer_parts):
+        a = torch.cat([x for x, _ in layer_parts[layer]]).double()
+        b = torch.cat([y for _, y in layer_parts[layer]]).double()
+        per_layer.append(float(F.cosine_similarity(a, b, dim=0)))
+    mean = float(np.mean(list(per_tensor.values()))) if per_tensor else float("nan")
+    return {
+        "gradient_cosine_mean": mean,
+        "gradient_cosine_per_layer": per_layer,
+        "gradient_cosine_per_tensor": per_tensor,
+        "gradient_cosine_embeddings": embeddings,
+        "gradient_cosine_other": other,
+    }
+
+
+# ---------------------------------------------------------------------- embeddings
+FREQUENCY_BINS = (0, 1, 10, 100, 1_000, 10_000, 100_000, 1_000_000, float("inf"))
+
+
+@torch.no_grad()
+def embedding_alignment(
+    model: Any,
+    tokenizer: ClonedTokenizer,
+    language_a: int,
+    language_b: int,
+    frequencies: Sequence[int] | np.ndarray | None = None,
+    baseline_pairs: int = 20_000,
+    seed: int = 0,
+) -> dict:
+    """Cosine between each cloned token's embedding in language a and in language b (input and output
+    embeddings), overall, by frequency bin (``frequencies``: counts per base id), and for random non-clone pairs."""
+    cloned = torch.as_tensor(tokenizer.cloned_ids)
+    ia = torch.as_tensor(tokenizer.to_language(cloned.numpy(), language_a))
+    ib = torch.as_tensor(tokenizer.to_language(cloned.numpy(), language_b))
+    rng = np.random.default_rng(seed)
+    other = torch.as_tensor(rng.permutation(len(cloned))[: min(baseline_pairs, len(cloned))])
+    shifted = torch.roll(other, 1)
+    out = {}
+    tables = {"input": model.get_input_embeddings().weight}
+    output = model.get_output_embeddings()
+    if output is not None and output.weight.data_ptr() != tables["input"].data_ptr():
+        tables["output"] = output.weight
+    for name, table in tables.items():
+        w = table.detach().double().cpu()
+        cos = F.cosine_similarity(w[ia], w[ib], dim=-1)
+        entry = {
+            "overall": float(cos.mean()),
+            "all_pairs_baseline": float(F.cosine_similarity(w[ia[other]], w[ib[shifted]], dim=-1).mean()),
+        }
+        if frequencies is not None:
+            freq = np.zeros(tokenizer.base_vocab_size)
+            given = np.asarray(frequencies, dtype=np.float64)[: tokenizer.base_vocab_size]
+            freq[: given.size] = given
+            counts = freq[cloned.numpy()]
+            bins = []
+            for lo, hi in itertools.pairwise(FREQUENCY_BINS):
+                sel = (counts >= lo) & (counts < hi)
+                if sel.any():
+                    bins.append(
+                        {
+                            "min_count": lo,
+                            "max_count": None if hi == float("inf") else hi,
+                            "tokens": int(sel.sum()),
+                            "cosine": float(cos[torch.as_tensor(sel)].mean()),
+                        }
+                    )
+            entry["by_frequency"] = bins
+        out[name] = entry
+    if "output" not in out:
+        out["output"] = {"tied": True}
+    return out
+
+
+# ---------------------------------------------------------------------- everything for a pair
+def alignment_report(
+    model: Any,
+    tokenizer: ClonedTokenizer,
+    base_blocks: torch.Tensor,
+    pairs: Sequence[tuple[int, int]] | None = None,
+    batch_size: int = 32,
+    gradient_blocks: int | None = 32,
+    frequencies: Sequence[int] | np.ndarray | None = None,
+    include_embeddings: bool = True,
+) -> dict[str, dict[str, Any]]:
+    """All measures for each language pair (default: L1 vs every other language) on parallel blocks.
+
+    ``base_blocks`` (n, T) are ids in any language; each pair sees them moved into its two languages.
+    ``gradient_blocks`` caps the blocks used for gradients (None: all, 0: skip).
+    """
+    n = tokenizer.num_languages
+    pairs = list(pairs) if pairs is not None else [(1, k) for k in range(2, n + 1)]
+    base = torch.as_tensor(tokenizer.to_base(torch.as_tensor(base_blocks)))
+    report: dict[str, dict[str, Any]] = {}
+    for a, b in pairs:
+        ids_a, ids_b = tokenizer.to_language(base, a), tokenizer.to_language(base, b)
+        entry: dict[str, Any] = {"blocks": len(base)}
+        entry.update(hidden_alignment(model, ids_a, ids_b, batch_size=batch_size))
+        if gradient_blocks != 0:
+            k = len(base) if gradient_blocks is None else min(gradient_blocks, len(base))
+            entry.update(gradient_alignment(model, ids_a[:k], ids_b[:k], batch_size=batch_size))
+        if include_embeddings:
+            entry["embedding_cosine"] = embedding_alignment(model, tokenizer, a, b, frequencies=frequencies)
+        report[f"L{a}-L{b}"] = entry
+    return report
+
+
+def summarize(report: dict[str, dict[str, Any]]) -> dict[str, float]:
+    """Flat scalars for logs: mean hidden cosine (raw, centred), mean gradient cosine, mean retrieval@1."""
+    flat = {}
+    for pair, entry in report.items():
+        key = pair.replace("-", "_")
+        flat[f"{key}_hidden_cosine"] = float(np.mean(entry["hidden_cosine"]))
+        flat[f"{key}_hidden_cosine_centred"] = float(np.mean(entry["hidden_cosine_centred"]))
+        flat[f"{key}_retrieval_at_1"] = float(np.mean(entry["retrieval_at_1"]))
+        if "gradient_cosine_mean" in entry:
+            flat[f"{key}_gradient_cosine"] = float(entry["gradient_cosine_mean"])
+    return flat
