@@ -353,14 +353,20 @@ def alignment_report(
     return report
 
 
+def block_mean(values: Sequence[float]) -> float:
+    """Mean of a per-layer list over the blocks' outputs (index 0, the embeddings, left out), as the paper does."""
+    return float(np.mean(values[1:] if len(values) > 1 else values))
+
+
 def summarize(report: dict[str, dict[str, Any]]) -> dict[str, float]:
-    """Flat scalars for logs: mean hidden cosine (raw, centred), mean gradient cosine, mean retrieval@1."""
+    """Flat scalars for logs: mean hidden cosine (raw, centred) and retrieval@1 over the blocks' outputs, and the
+    mean gradient cosine over the blocks' tensors."""
     flat = {}
     for pair, entry in report.items():
         key = pair.replace("-", "_")
-        flat[f"{key}_hidden_cosine"] = float(np.mean(entry["hidden_cosine"]))
-        flat[f"{key}_hidden_cosine_centred"] = float(np.mean(entry["hidden_cosine_centred"]))
-        flat[f"{key}_retrieval_at_1"] = float(np.mean(entry["retrieval_at_1"]))
+        flat[f"{key}_hidden_cosine"] = block_mean(entry["hidden_cosine"])
+        flat[f"{key}_hidden_cosine_centred"] = block_mean(entry["hidden_cosine_centred"])
+        flat[f"{key}_retrieval_at_1"] = block_mean(entry["retrieval_at_1"])
         if "gradient_cosine_mean" in entry:
             flat[f"{key}_gradient_cosine"] = float(entry["gradient_cosine_mean"])
     return flat

@@ -1,5 +1,6 @@
 """``hf-clonelang``: the command line. ``build`` turns a base corpus into a cloned-language corpus folder (and/or
-Hub dataset repo). Bad input stops before any work with one line naming the value and what is allowed (exit 2)."""
+Hub dataset repo); ``reproduce`` runs the paper's grid and writes its report; ``align`` measures a finished run.
+Bad input stops before any work with one line naming the value and what is allowed (exit 2)."""
 
 from __future__ import annotations
 
@@ -173,6 +174,55 @@ def format_summary(info: dict[str, Any], folder: str | None) -> str:
     return "\n".join(lines)
 
 
+def _ints(text: str, what: str) -> tuple[int, ...]:
+    try:
+        return tuple(int(x) for x in text.split(","))
+    except ValueError:
+        raise ConfigError(f"{what}={text!r} is not allowed: give a comma-separated list of integers") from None
+
+
+def run_reproduce(args: argparse.Namespace) -> int:
+    from .reproduce import run_grid
+
+    results = run_grid(
+        args.scale,
+        args.corpus,
+        args.output,
+        seeds=_ints(args.seeds, "--seeds"),
+        ten_languages=args.ten_languages,
+        jobs=args.jobs,
+        align_blocks=args.align_blocks,
+    )
+    print(f"report: {args.output}/report.md ({len(results['runs'])} multilingual runs analysed)")
+    return 0
+
+
+def run_align(args: argparse.Namespace) -> int:
+    import json
+    from pathlib import Path
+
+    from .plots import plot_alignment_report
+    from .runs import align_run
+
+    languages = _ints(args.languages, "--languages") if args.languages else None
+    if args.blocks < 1:
+        raise ConfigError(f"--blocks={args.blocks} is not allowed: it must be >= 1")
+    report = align_run(args.run, languages=languages, blocks=args.blocks, split=args.split)
+    local = Path(args.run)
+    output = Path(args.output) if args.output else (local if local.is_dir() else Path(".")) / "alignment.json"
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_text(json.dumps(report, indent=2) + "\n")
+    plot_alignment_report(report, output.with_suffix(".png"))
+    for pair, entry in report.items():
+        mean = {
+            k: round(sum(entry[k]) / len(entry[k]), 4)
+            for k in ("hidden_cosine", "hidden_cosine_centred", "retrieval_at_1", "cka")
+        }
+        print(f"{pair}: {mean} gradient_cosine_mean={entry.get('gradient_cosine_mean', float('nan')):.4f}")
+    print(f"wrote {output} and {output.with_suffix('.png')}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="hf-clonelang", description="Cloned-language corpora and experiments on the Hugging Face stack."
@@ -186,6 +236,34 @@ def build_parser() -> argparse.ArgumentParser:
     )
     add_build_arguments(build)
     build.set_defaults(func=run_build)
+
+    rep = sub.add_parser(
+        "reproduce",
+        help="run the paper's grid (monolingual curve, 50/50, 90/10, 0.1_0.9) and write report.md",
+        description="Train the paper's experimental grid at a chosen scale through run_clm_imbalance, skipping runs "
+        "already finished in --output, then write report.md, results.json and figures.",
+    )
+    rep.add_argument("--scale", default="cpu-tiny", help="test, cpu-tiny (default), mini, small or medium")
+    rep.add_argument("--corpus", default="embedded", help="embedded, local text files, or a load_dataset name")
+    rep.add_argument("--output", required=True, help="grid folder (resumable)")
+    rep.add_argument("--seeds", default="0", help="seeds of the multilingual runs, e.g. 0,1 (default: 0)")
+    rep.add_argument("--ten-languages", action="store_true", help="add the two 10-language runs")
+    rep.add_argument("--jobs", type=int, default=None, help="runs in parallel (default: one per core)")
+    rep.add_argument("--align-blocks", type=int, default=None, help="parallel blocks for the final alignment")
+    rep.set_defaults(func=run_reproduce)
+
+    align = sub.add_parser(
+        "align",
+        help="alignment of a finished run (local folder or Hub repo) on its parallel held-out blocks",
+        description="Hidden-state cosine (raw, centred), retrieval@1, CKA, gradient cosine and clone-embedding "
+        "cosine between languages of a saved run; writes JSON and a per-layer plot.",
+    )
+    align.add_argument("run", help="run folder or Hub model repo")
+    align.add_argument("--languages", default=None, help="languages to compare, first against each other (1,2)")
+    align.add_argument("--blocks", type=int, default=256, help="parallel blocks (default: 256)")
+    align.add_argument("--split", default="validation", help="validation (default) or test")
+    align.add_argument("--output", default=None, help="JSON file (default: RUN/alignment.json)")
+    align.set_defaults(func=run_align)
     return parser
 
 

@@ -43,3 +43,112 @@ def plot_eval_losses(log_history: list[dict[str, Any]], path: str | Path) -> Pat
     fig.savefig(path, dpi=120)
     plt.close(fig)
     return path
+
+
+def plot_power_law(law: Any, path: str | Path) -> Path:
+    """The monolingual points and the fitted curve (or its log-log interpolation) against the budget fraction."""
+    import numpy as np
+
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(6, 4))
+    xs = np.geomspace(law.fractions.min(), law.fractions.max(), 200)
+    ax.plot(law.fractions, law.ppls, "o", label="monolingual runs")
+    ax.plot(xs, law.ppl(xs), "-", label=law.kind)
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlabel("fraction of the token budget")
+    ax.set_ylabel("validation perplexity")
+    ax.set_title(law.describe(), fontsize=8)
+    ax.grid(alpha=0.3, which="both")
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return Path(path)
+
+
+def plot_ppl_vs_share(results: dict[str, Any], law: Any, path: str | Path) -> Path | None:
+    """PPL of L1 and L2 against p(L2) for the constant two-language runs, with the MLPE curves
+    (what a monolingual model reaches with that share of the tokens)."""
+    import numpy as np
+
+    points = [
+        (s["schedule"], s)
+        for s in results["settings"].values()
+        if s["num_languages"] == 2 and s["ppl_L1"]["mean"] is not None
+    ]
+    if not points:
+        return None
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(6, 4))
+    for schedule, s in points:
+        p2 = _share_l2(schedule)
+        marker = "o" if "_" not in schedule else "s"
+        label = "" if "_" not in schedule else f" ({schedule})"
+        ax.errorbar(
+            p2,
+            s["ppl_L1"]["mean"],
+            yerr=s["ppl_L1"]["std"],
+            fmt=marker,
+            color="C0",
+            label=f"L1{label}" if label or schedule == points[0][0] else None,
+        )
+        ax.errorbar(
+            p2,
+            s["ppl_L2"]["mean"],
+            yerr=s["ppl_L2"]["std"],
+            fmt=marker,
+            color="C1",
+            label=f"L2{label}" if label or schedule == points[0][0] else None,
+        )
+    if law is not None:
+        ps = np.linspace(0.05, 0.95, 100)
+        lo = law.fractions.min()
+        keep = (ps >= lo) & (1 - ps >= lo)
+        ax.plot(ps[keep], law.ppl(ps[keep]), "--", color="C1", label="MLPE L2 (monolingual, share p)")
+        ax.plot(ps[keep], law.ppl(1 - ps[keep]), "--", color="C0", label="MLPE L1 (monolingual, share 1-p)")
+    ax.set_yscale("log")
+    ax.set_xlabel("p(L2): share of L2 in training")
+    ax.set_ylabel("validation perplexity")
+    ax.grid(alpha=0.3, which="both")
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return Path(path)
+
+
+def _share_l2(schedule: str) -> float:
+    from .schedules import LanguageSchedule
+
+    return float(LanguageSchedule.from_string(schedule, 2).expected_shares()[1])
+
+
+def plot_alignment_comparison(settings: dict[str, dict[str, Any]], path: str | Path) -> Path:
+    """Per-layer hidden cosine (raw, centred), retrieval@1 and gradient cosine for several runs."""
+    plt = _pyplot()
+    measures = [
+        ("hidden_cosine", "hidden cosine"),
+        ("hidden_cosine_centred", "centred hidden cosine"),
+        ("retrieval_at_1", "retrieval@1"),
+        ("gradient_cosine_per_layer", "gradient cosine"),
+    ]
+    fig, axes = plt.subplots(1, len(measures), figsize=(4 * len(measures), 3.5))
+    for ax, (key, title) in zip(axes, measures, strict=True):
+        for name, s in settings.items():
+            values = s[key]
+            start = 1 if key == "gradient_cosine_per_layer" else 0
+            ax.plot(range(start, start + len(values)), values, marker="o", label=name)
+        ax.set_title(title)
+        ax.set_xlabel("layer (0 = embeddings)")
+        ax.grid(alpha=0.3)
+    axes[0].legend()
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return Path(path)
+
+
+def plot_alignment_report(report: dict[str, dict[str, Any]], path: str | Path) -> Path:
+    """Per-layer measures of one run (an `alignment_report`), one line per language pair."""
+    return plot_alignment_comparison(report, path)

@@ -212,6 +212,19 @@ def build_model(model_args: ModelArguments, vocab_size: int, block_size: int) ->
     return AutoModelForCausalLM.from_config(config)
 
 
+def _final_evaluation(trainer: Any) -> dict[str, float]:
+    """The evaluation of the final weights: reused from the log when Trainer just evaluated the last step."""
+    step = trainer.state.global_step
+    logged = [e for e in trainer.state.log_history if e.get("step") == step and any(k.startswith("eval_") for k in e)]
+    if logged and (trainer.last_alignment is not None or trainer.args.alignment_blocks == 0):
+        merged: dict[str, float] = {}
+        for entry in logged:
+            merged.update({k: v for k, v in entry.items() if k.startswith("eval_")})
+        if all(f"eval_L{k}_loss" in merged for k in range(1, trainer.args.num_languages + 1)):
+            return merged
+    return trainer.evaluate()
+
+
 def main(argv: list[str] | None = None) -> dict[str, Any]:
     """Run the job; returns the final metrics (also in ``output_dir/all_results.json``)."""
     if int(os.environ.get("WORLD_SIZE", "1")) > 1:
@@ -241,7 +254,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     )
     result = trainer.train(resume_from_checkpoint=_resume_value(args.resume_from_checkpoint))
     metrics = dict(result.metrics)
-    metrics.update(trainer.evaluate())
+    metrics.update(_final_evaluation(trainer))
     metrics.update({f"train_tokens_{k}": v for k, v in trainer.tokens_seen().items()})
     metrics.update({f"train_epochs_{k}": round(v, 4) for k, v in trainer.pool_epochs().items()})
     trainer.save_model()
