@@ -223,6 +223,32 @@ def run_align(args: argparse.Namespace) -> int:
     return 0
 
 
+def run_push(args: argparse.Namespace) -> int:
+    from .hub import push_run
+
+    url = push_run(args.run, args.repo, private=args.private or None, revision=args.revision)
+    print(f"pushed {args.run} to {url}")
+    return 0
+
+
+def run_stories(args: argparse.Namespace) -> int:
+    import json
+    from pathlib import Path
+
+    from .stories import TOPICS, stories
+
+    if args.num < 1:
+        raise ConfigError(f"--num={args.num} is not allowed: it must be >= 1")
+    out = Path(args.output)
+    tmp = out.with_name(f".{out.name}.tmp")
+    with open(tmp, "w") as f:
+        for row in stories(args.num, seed=args.seed, start=args.start):
+            f.write(json.dumps({"text": row["text"], "label": row["label"], "topic": row["topic"]}) + "\n")
+    tmp.replace(out)
+    print(f"wrote {args.num} labelled stories to {out} (labels: {', '.join(TOPICS)})")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="hf-clonelang", description="Cloned-language corpora and experiments on the Hugging Face stack."
@@ -264,6 +290,30 @@ def build_parser() -> argparse.ArgumentParser:
     align.add_argument("--split", default="validation", help="validation (default) or test")
     align.add_argument("--output", default=None, help="JSON file (default: RUN/alignment.json)")
     align.set_defaults(func=run_align)
+
+    push = sub.add_parser(
+        "push",
+        help="push a finished run folder (model, tokenizers, metrics, plots, card) to a Hub model repo",
+        description="Push a run folder written by run_clm_imbalance.py to the Hub in one commit, with a model card "
+        "made for that repo. The local folder is only read; a failed push can be retried with the same command.",
+    )
+    push.add_argument("run", help="run folder")
+    push.add_argument("--repo", required=True, help="Hub model repo, e.g. me/clonelang-90-10")
+    push.add_argument("--private", action="store_true", help="create the repo as private")
+    push.add_argument("--revision", default=None, help="branch to push to")
+    push.set_defaults(func=run_push)
+
+    st = sub.add_parser(
+        "stories",
+        help="write embedded stories with their class labels as JSONL (for probing)",
+        description="Write stories of the embedded corpus with their plot label, e.g. to fine-tune a classifier "
+        "in L1 and test it in L2 (examples/probe_zero_shot.py). Use another --seed than training did.",
+    )
+    st.add_argument("--num", type=int, default=2000, help="number of stories (default: 2000)")
+    st.add_argument("--seed", type=int, default=1, help="story seed (default: 1; training uses 0)")
+    st.add_argument("--start", type=int, default=0, help="index of the first story")
+    st.add_argument("--output", required=True, help="JSONL file")
+    st.set_defaults(func=run_stories)
     return parser
 
 

@@ -27,6 +27,7 @@ from typing import Any
 from . import __version__
 from .builder import CITATION, ClonedCorpusBuilder, ClonedCorpusConfig
 from .errors import ConfigError, HubError
+from .hub import hub_timeout, one_line
 from .tokenization import ClonedTokenizer
 
 DATA_DIR = "data"
@@ -260,7 +261,7 @@ def push_cloned_corpus(
     back from their ``info.json``), and deletes files of an earlier push of the same config that the new one no
     longer has. Returns the commit URL. Failures raise `HubError` and leave the local folder untouched.
     """
-    from huggingface_hub import CommitOperationAdd, CommitOperationDelete, HfApi, hf_hub_download
+    from huggingface_hub import HfApi
 
     folder = Path(folder)
     local = {info["config"]["name"]: info for info in read_infos(folder)}
@@ -268,39 +269,42 @@ def push_cloned_corpus(
         raise ConfigError(f"config {config_name!r} is not in {folder}: it holds {', '.join(local) or 'no config'}")
     api = HfApi(token=token)
     try:
-        api.create_repo(repo_id, repo_type="dataset", exist_ok=True, private=private)
-        remote_files = api.list_repo_files(repo_id, repo_type="dataset", revision=revision)
-        infos = {config_name: local[config_name]}
-        for path in remote_files:
-            m = re.fullmatch(rf"{DATA_DIR}/([^/]+)/{INFO_NAME}", path)
-            if m and m.group(1) != config_name:
-                got = hf_hub_download(repo_id, path, repo_type="dataset", revision=revision, token=token)
-                infos[m.group(1)] = json.loads(Path(got).read_text())
-        ordered = sorted(infos.values(), key=lambda i: (i.get("created", 0), i["config"]["name"]))
-        card = render_dataset_card(ordered, location=repo_id, is_repo=True)
-        prefixes = (f"{DATA_DIR}/{config_name}/", f"{TOKENIZER_DIR}/{config_name}/")
-        adds = [
-            CommitOperationAdd(path.relative_to(folder).as_posix(), str(path))
-            for prefix in prefixes
-            for path in sorted((folder / prefix).rglob("*"))
-            if path.is_file()
-        ]
-        fresh = {op.path_in_repo for op in adds}
-        deletes = [CommitOperationDelete(p) for p in remote_files if p.startswith(prefixes) and p not in fresh]
-        commit = api.create_commit(
-            repo_id,
-            [*deletes, *adds, CommitOperationAdd(CARD_NAME, card.encode())],
-            repo_type="dataset",
-            revision=revision,
-            commit_message=f"Add cloned-language config {config_name}",
-        )
+        with hub_timeout():
+            return _commit_config(api, folder, local[config_name], repo_id, private, revision)
     except Exception as err:  # network and HTTP errors of every kind: one line with the cause
-        if isinstance(err, ConfigError):
-            raise
-        raise HubError(f"pushing {config_name!r} to dataset repo {repo_id!r} failed: {_one_line(err)}") from err
+        raise HubError(f"pushing {config_name!r} to dataset repo {repo_id!r} failed: {one_line(err)}") from err
+
+
+def _commit_config(
+    api: Any, folder: Path, info: dict[str, Any], repo_id: str, private: bool | None, revision: str | None
+) -> str:
+    from huggingface_hub import CommitOperationAdd, CommitOperationDelete, hf_hub_download
+
+    name = info["config"]["name"]
+    api.create_repo(repo_id, repo_type="dataset", exist_ok=True, private=private)
+    remote_files = api.list_repo_files(repo_id, repo_type="dataset", revision=revision)
+    infos = {name: info}
+    for path in remote_files:
+        m = re.fullmatch(rf"{DATA_DIR}/([^/]+)/{INFO_NAME}", path)
+        if m and m.group(1) != name:
+            got = hf_hub_download(repo_id, path, repo_type="dataset", revision=revision, token=api.token)
+            infos[m.group(1)] = json.loads(Path(got).read_text())
+    ordered = sorted(infos.values(), key=lambda i: (i.get("created", 0), i["config"]["name"]))
+    card = render_dataset_card(ordered, location=repo_id, is_repo=True)
+    prefixes = (f"{DATA_DIR}/{name}/", f"{TOKENIZER_DIR}/{name}/")
+    adds = [
+        CommitOperationAdd(path.relative_to(folder).as_posix(), str(path))
+        for prefix in prefixes
+        for path in sorted((folder / prefix).rglob("*"))
+        if path.is_file()
+    ]
+    fresh = {op.path_in_repo for op in adds}
+    deletes = [CommitOperationDelete(p) for p in remote_files if p.startswith(prefixes) and p not in fresh]
+    commit = api.create_commit(
+        repo_id,
+        [*deletes, *adds, CommitOperationAdd(CARD_NAME, card.encode())],
+        repo_type="dataset",
+        revision=revision,
+        commit_message=f"Add cloned-language config {name}",
+    )
     return commit.commit_url
-
-
-def _one_line(err: BaseException) -> str:
-    text = str(err).strip().splitlines()
-    return f"{type(err).__name__}: {text[0] if text else ''}".rstrip(": ")

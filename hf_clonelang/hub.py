@@ -1,15 +1,21 @@
-"""Model cards for runs: rendered from ``model_cards/model_card.md`` with `huggingface_hub`, with one
-`EvalResult` per language so per-language results show on the Hub page (Trainer's own card cannot read them)."""
+"""Runs on the Hub: model cards rendered from ``model_cards/model_card.md`` with `huggingface_hub` (one
+`EvalResult` per language and split, plus the alignment measures, so they show on the Hub page — Trainer's own card
+cannot read per-language results), and pushing a run folder in one commit."""
 
 from __future__ import annotations
 
+import contextlib
+import fnmatch
 import json
+import os
 import re
+from collections.abc import Iterator
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
 from .builder import CITATION
+from .errors import ConfigError, HubError
 
 _EVAL = re.compile(r"^eval_(L\d+)_loss$")
 
@@ -18,46 +24,103 @@ def _read_json(path: Path) -> dict[str, Any]:
     return json.loads(path.read_text()) if path.is_file() else {}
 
 
+def _fmt(value: Any, digits: int = 3) -> str:
+    return "–" if value is None else f"{value:.{digits}f}"
+
+
 def render_model_card(run_dir: str | Path, repo_id: str | None = None) -> str:
-    """The README.md text of a run folder (reads ``run_info.json``, ``all_results.json``, ``trainer_state.json``)."""
+    """The README.md text of a run folder, from ``run_info.json``, ``all_results.json``, ``trainer_state.json``
+    and, when present, ``alignment.json`` and ``efficiency.json`` (TEff, written by ``hf-clonelang reproduce``)."""
     from huggingface_hub import EvalResult, ModelCard, ModelCardData
+
+    from .alignment import block_mean
 
     run = Path(run_dir)
     info = _read_json(run / "run_info.json")
     results = _read_json(run / "all_results.json")
     state = _read_json(run / "trainer_state.json")
+    alignment = _read_json(run / "alignment.json")
+    efficiency = _read_json(run / "efficiency.json")
     name = repo_id.split("/")[-1] if repo_id else run.resolve().name
     langs = sorted({m.group(1) for k in results if (m := _EVAL.match(k))}, key=lambda s: int(s[1:]))
-    rows = [{"language": k, "loss": results[f"eval_{k}_loss"], "ppl": results[f"eval_{k}_ppl"]} for k in langs]
-    dataset = info.get("data", {}).get("cloned_corpus") or info.get("data", {}).get("dataset_name") or "embedded"
-    eval_results = []
-    for row in rows:
-        for metric, value in (("loss", row["loss"]), ("perplexity", row["ppl"])):
-            eval_results.append(
-                EvalResult(
-                    task_type="text-generation",
-                    task_name=f"Language modeling ({row['language']})",
-                    dataset_type=dataset,
-                    dataset_name=f"held-out blocks in {row['language']}",
-                    dataset_split=f"validation_{row['language']}",
-                    metric_type=metric,
-                    metric_name=f"{row['language']} {metric}",
-                    metric_value=round(float(value), 4),
-                )
+    data = info.get("data", {})
+    dataset = data.get("cloned_corpus") or data.get("dataset_name") or "embedded"
+    on_hub = "/" in dataset and not Path(dataset).exists()
+    rows, eval_results = [], []
+    for split, prefix in (("validation", "eval"), ("test", "test")):
+        for lang in langs:
+            loss, ppl = results.get(f"{prefix}_{lang}_loss"), results.get(f"{prefix}_{lang}_ppl")
+            if loss is None:
+                continue
+            teff = efficiency.get(lang, {}) if split == "validation" else {}
+            rows.append(
+                {
+                    "language": lang,
+                    "split": split,
+                    "loss": loss,
+                    "ppl": ppl,
+                    "teff": _fmt(teff.get("teff"), 2) + ("*" if teff.get("extrapolated") else ""),
+                    "mlte": f"{teff['mlte']:,.0f}" if teff.get("mlte") else "–",
+                }
             )
-    data = ModelCardData(
+            for metric, value in (("loss", loss), ("perplexity", ppl)):
+                eval_results.append(
+                    EvalResult(
+                        task_type="text-generation",
+                        task_name=f"Language modeling ({lang})",
+                        dataset_type=dataset,
+                        dataset_name=f"held-out blocks in {lang}",
+                        dataset_split=f"{split}_{lang}",
+                        metric_type=metric,
+                        metric_name=f"{lang} {metric} ({split})",
+                        metric_value=round(float(value), 4),
+                    )
+                )
+    align_rows = []
+    for pair, entry in alignment.items():
+        row = {
+            "pair": pair,
+            "hidden": _fmt(block_mean(entry["hidden_cosine"])),
+            "centred": _fmt(block_mean(entry["hidden_cosine_centred"])),
+            "retrieval": _fmt(block_mean(entry["retrieval_at_1"])),
+            "cka": _fmt(block_mean(entry["cka"])),
+            "gradient": _fmt(entry.get("gradient_cosine_mean")),
+            "embedding": _fmt(entry.get("embedding_cosine", {}).get("input", {}).get("overall")),
+        }
+        align_rows.append(row)
+        for metric, key in (
+            ("hidden_cosine", "hidden"),
+            ("hidden_cosine_centred", "centred"),
+            ("retrieval_at_1", "retrieval"),
+            ("gradient_cosine", "gradient"),
+        ):
+            if row[key] != "–":
+                eval_results.append(
+                    EvalResult(
+                        task_type="text-generation",
+                        task_name=f"Cross-lingual alignment ({pair})",
+                        dataset_type=dataset,
+                        dataset_name=f"parallel held-out blocks {pair}",
+                        dataset_split="validation",
+                        metric_type=metric,
+                        metric_name=f"{pair} {metric.replace('_', ' ')}",
+                        metric_value=float(row[key]),
+                    )
+                )
+    card_data = ModelCardData(
         library_name="transformers",
         pipeline_tag="text-generation",
         tags=["hf-clonelang", "cloned-languages", "language-imbalance", "gpt2"],
-        datasets=[dataset] if "/" in dataset and not Path(dataset).exists() else None,
+        datasets=[dataset] if on_hub else None,
         model_name=name,
         eval_results=eval_results or None,
     )
     tokens = {k.removeprefix("train_tokens_"): int(v) for k, v in results.items() if k.startswith("train_tokens_L")}
     preset = info.get("model_preset")
+    training = {k.replace("_", " "): v for k, v in info.get("training", {}).items()}
     template = resources.files("hf_clonelang.model_cards").joinpath("model_card.md").read_text()
     card = ModelCard.from_template(
-        data,
+        card_data,
         template_str=template,
         model_name=name,
         num_languages=info.get("num_languages", len(langs)),
@@ -67,13 +130,21 @@ def render_model_card(run_dir: str | Path, repo_id: str | None = None) -> str:
         sampling=info.get("sampling", "?"),
         data_mode=info.get("data_mode", "?"),
         clone_fraction=f"{info.get('tokenizer', {}).get('clone_fraction', 1):.4g}",
-        model_description=f"GPT-2 preset `{preset}`" if preset else "GPT-2 from a given checkpoint",
+        data_description=f"[{dataset}](https://huggingface.co/datasets/{dataset})" if on_hub else dataset,
+        model_description=f"GPT-2, preset `{preset}`" if preset else "GPT-2 from a given checkpoint",
         num_parameters=f"{info.get('num_parameters', 0):,}",
         steps=state.get("global_step", "?"),
         global_batch=info.get("samples_per_step", "?"),
         block_size=info.get("block_size", "?"),
+        training=training,
+        has_schedule_plot=(run / "schedule.png").is_file(),
+        has_loss_plot=(run / "eval_loss.png").is_file(),
         tokens_seen=tokens,
         results=rows,
+        efficiency=bool(efficiency),
+        efficiency_fit=efficiency.get("fit", "monolingual reference runs"),
+        alignment=align_rows,
+        alignment_blocks=next(iter(alignment.values()), {}).get("blocks", "?"),
         repo_or_path=repo_id or str(run),
         citation=CITATION,
     )
@@ -85,3 +156,108 @@ def write_model_card(run_dir: str | Path, repo_id: str | None = None) -> Path:
     path = Path(run_dir) / "README.md"
     path.write_text(render_model_card(run_dir, repo_id))
     return path
+
+
+# ---------------------------------------------------------------------- pushing runs
+HUB_TIMEOUT = float(os.environ.get("HF_CLONELANG_HUB_TIMEOUT", "60"))
+"""Seconds a Hub request may wait for the server (connect, read, write) before a push fails."""
+RUN_IGNORE = ("checkpoint-*", "training_args.bin", "README.md")
+
+
+@contextlib.contextmanager
+def hub_timeout(seconds: float | None = None) -> Iterator[None]:
+    """Give every `huggingface_hub` request a timeout for the duration (its shared client has none by default)."""
+    import httpx2
+    from huggingface_hub import get_session
+
+    session = get_session()
+    previous = session.timeout
+    session.timeout = httpx2.Timeout(seconds or HUB_TIMEOUT)
+    try:
+        yield
+    finally:
+        session.timeout = previous
+
+
+def one_line(err: BaseException) -> str:
+    """``Type: first line of the message`` of an error."""
+    text = str(err).strip().splitlines()
+    return f"{type(err).__name__}: {text[0] if text else ''}".rstrip(": ")
+
+
+def run_files(run_dir: str | Path, ignore: tuple[str, ...] = RUN_IGNORE) -> list[Path]:
+    """Files of a run folder that go to the Hub (checkpoints, the pickled arguments and the local card stay)."""
+    run = Path(run_dir)
+    return [
+        p
+        for p in sorted(run.rglob("*"))
+        if p.is_file() and not any(fnmatch.fnmatch(p.relative_to(run).parts[0], pat) for pat in ignore)
+    ]
+
+
+def push_run(
+    run_dir: str | Path,
+    repo_id: str,
+    token: str | None = None,
+    private: bool | None = None,
+    revision: str | None = None,
+    path_in_repo: str = "",
+    commit_message: str | None = None,
+) -> str:
+    """Push a finished run folder to a Hub model repo in one commit: model, `ClonedTokenizer` with the
+    standalone per-language tokenizers, metrics, alignment, plots, and a card written for that repo.
+
+    The local folder is only read. Any failure (HTTP error, timeout, dropped connection, a repo you cannot write)
+    raises `HubError` with one line naming the cause; running the same push again retries it.
+    """
+    from huggingface_hub import CommitOperationAdd, HfApi
+
+    run = Path(run_dir)
+    if not (run / "config.json").is_file():
+        raise ConfigError(f"{run} holds no model (config.json): push a run folder written by run_clm_imbalance.py")
+    prefix = f"{path_in_repo.strip('/')}/" if path_in_repo else ""
+    with_card = not prefix and (run / "run_info.json").is_file()
+    api = HfApi(token=token)
+    try:
+        with hub_timeout():
+            url = api.create_repo(repo_id, exist_ok=True, private=private)
+            repo = url.repo_id
+            operations = [CommitOperationAdd(prefix + p.relative_to(run).as_posix(), str(p)) for p in run_files(run)]
+            if with_card:
+                operations.append(CommitOperationAdd("README.md", render_model_card(run, repo).encode()))
+            commit = api.create_commit(
+                repo, operations, revision=revision, commit_message=commit_message or f"Upload run {run.name}"
+            )
+    except ConfigError:
+        raise
+    except Exception as err:  # network and HTTP errors of every kind: one line with the cause
+        raise HubError(f"pushing run {run} to model repo {repo_id!r} failed: {one_line(err)}") from err
+    return commit.commit_url
+
+
+class CheckpointPusher:
+    """A `TrainerCallback` that pushes checkpoints as ``hub_strategy`` asks (``every_save``: the checkpoint's model
+    to the repo root; ``checkpoint``: to ``last-checkpoint/``; ``all_checkpoints``: to ``checkpoint-N/``).
+    A failed checkpoint push prints one line and training goes on; the final push comes after local saving."""
+
+    def __new__(cls, repo_id: str, strategy: str, **push_kwargs: Any) -> Any:
+        from transformers import TrainerCallback
+
+        class _Pusher(TrainerCallback):
+            def on_save(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
+                if not state.is_world_process_zero:
+                    return
+                checkpoint = Path(args.output_dir) / f"checkpoint-{state.global_step}"
+                where = {"every_save": "", "checkpoint": "last-checkpoint"}.get(strategy, checkpoint.name)
+                try:
+                    push_run(
+                        checkpoint,
+                        repo_id,
+                        path_in_repo=where,
+                        commit_message=f"Checkpoint at step {state.global_step}",
+                        **push_kwargs,
+                    )
+                except (HubError, ConfigError) as err:
+                    print(f"warning: {err} (training goes on; the final push comes after it)", flush=True)
+
+        return _Pusher()

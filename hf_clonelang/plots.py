@@ -152,3 +152,26 @@ def plot_alignment_comparison(settings: dict[str, dict[str, Any]], path: str | P
 def plot_alignment_report(report: dict[str, dict[str, Any]], path: str | Path) -> Path:
     """Per-layer measures of one run (an `alignment_report`), one line per language pair."""
     return plot_alignment_comparison(report, path)
+
+
+def plot_schedule(schedule: Any, path: str | Path) -> Path:
+    """The probability of every language over training progress (a small figure for the model card)."""
+    import numpy as np
+
+    plt = _pyplot()
+    x = np.linspace(0, 1, 401)
+    probs = schedule(x)
+    fig, ax = plt.subplots(figsize=(4.5, 2.6))
+    for k in range(probs.shape[1]):
+        if probs.shape[1] <= 4 or k < 3:
+            ax.plot(x, probs[:, k], label=f"L{k + 1}")
+    ax.set_ylim(-0.02, 1.02)
+    ax.set_xlabel("training progress")
+    ax.set_ylabel("p(language)")
+    ax.set_title(f"schedule {schedule}", fontsize=9)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return Path(path)

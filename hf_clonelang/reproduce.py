@@ -18,7 +18,7 @@ import shutil
 import subprocess
 import sys
 import time
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -210,7 +210,7 @@ def run_grid(
             )
             for r in todo
         ]
-        for fut in futures:
+        for fut in as_completed(futures):
             name, code, seconds = fut.result()
             bar.update(1)
             bar.set_postfix_str(f"{name} {'ok' if code == 0 else f'FAILED ({code})'} in {seconds:.0f}s")

@@ -225,6 +225,47 @@ def _final_evaluation(trainer: Any) -> dict[str, float]:
     return trainer.evaluate()
 
 
+_NOT_SETTINGS = (
+    "push_to_hub",
+    "hub_",
+    "resume_from_checkpoint",
+    "output_dir",
+    "logging_dir",
+    "disable_tqdm",
+    "report_to",
+    "run_name",
+    "save_",
+    "logging_",
+    "dataloader_num_workers",
+)
+
+
+def settings_fingerprint(model_args: ModelArguments, data_args: DataArguments, args: Any) -> str:
+    """A hash of everything that decides what a run trains (not where it is written or pushed)."""
+    import hashlib
+
+    training = {k: v for k, v in args.to_dict().items() if not k.startswith(_NOT_SETTINGS)}
+    blob = json.dumps([vars(model_args), vars(data_args), training], sort_keys=True, default=str)
+    return hashlib.sha256(blob.encode()).hexdigest()[:16]
+
+
+def _already_trained(output_dir: str, fingerprint: str) -> bool:
+    info = Path(output_dir) / "run_info.json"
+    done = info.is_file() and (Path(output_dir) / "all_results.json").is_file()
+    return done and json.loads(info.read_text()).get("settings_fingerprint") == fingerprint
+
+
+def _hub_target(args: Any) -> tuple[str, str, dict[str, Any]] | None:
+    """Take pushing away from Trainer (it would push before results are saved locally); return what to push."""
+    if not args.push_to_hub:
+        return None
+    args.push_to_hub = False
+    repo = args.hub_model_id or Path(args.output_dir).resolve().name
+    strategy = str(getattr(args.hub_strategy, "value", args.hub_strategy))
+    kwargs = {"token": args.hub_token, "private": args.hub_private_repo, "revision": args.hub_revision}
+    return repo, strategy, {k: v for k, v in kwargs.items() if v is not None}
+
+
 def main(argv: list[str] | None = None) -> dict[str, Any]:
     """Run the job; returns the final metrics (also in ``output_dir/all_results.json``)."""
     if int(os.environ.get("WORLD_SIZE", "1")) > 1:
@@ -233,10 +274,17 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         if not torch.cuda.is_available():  # several CPU processes: gloo, never silent independent copies
             os.environ.setdefault("ACCELERATE_USE_CPU", "1")
     model_args, data_args, args = parse_args(argv)
+    hub = _hub_target(args)
+    fingerprint = settings_fingerprint(model_args, data_args, args)
+    if hub and _already_trained(args.output_dir, fingerprint):  # a failed push is retried by the same command
+        print(f"{args.output_dir} already holds this run: pushing it to {hub[0]}")
+        _push(args, hub)
+        return json.loads((Path(args.output_dir) / "all_results.json").read_text())
 
     from transformers import set_seed
 
-    from .plots import plot_eval_losses
+    from .hub import CheckpointPusher
+    from .plots import plot_eval_losses, plot_schedule
     from .trainer import ImbalanceTrainer
 
     set_seed(args.seed)
@@ -252,9 +300,14 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     trainer = ImbalanceTrainer(
         model=model, args=args, train_dataset=dsd["train"], eval_dataset=eval_sets, processing_class=tok
     )
+    if hub and hub[1] != "end":
+        trainer.add_callback(CheckpointPusher(hub[0], hub[1], **hub[2]))
     result = trainer.train(resume_from_checkpoint=_resume_value(args.resume_from_checkpoint))
     metrics = dict(result.metrics)
     metrics.update(_final_evaluation(trainer))
+    tests = {f"L{k}": dsd[f"test_L{k}"] for k in range(1, args.num_languages + 1) if f"test_L{k}" in dsd}
+    if tests:
+        metrics.update(trainer.evaluate(eval_dataset=tests, metric_key_prefix="test"))
     metrics.update({f"train_tokens_{k}": v for k, v in trainer.tokens_seen().items()})
     metrics.update({f"train_epochs_{k}": round(v, 4) for k, v in trainer.pool_epochs().items()})
     trainer.save_model()
@@ -262,6 +315,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     trainer.save_state()
     if trainer.is_world_process_zero():
         run_info = {
+            "settings_fingerprint": fingerprint,
             "num_languages": args.num_languages,
             "language_schedule": str(trainer.schedule),
             "expected_shares": [round(float(x), 6) for x in trainer.schedule.expected_shares()],
@@ -271,6 +325,18 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             "num_parameters": sum(p.numel() for p in model.parameters()),
             "block_size": len(dsd["train"][0]["input_ids"]),
             "samples_per_step": trainer.samples_per_step,
+            "training": {
+                "learning_rate": args.learning_rate,
+                "lr_scheduler_type": str(getattr(args.lr_scheduler_type, "value", args.lr_scheduler_type)),
+                "warmup_steps": args.warmup_steps,
+                "weight_decay": args.weight_decay,
+                "adam_betas": f"({args.adam_beta1}, {args.adam_beta2})",
+                "max_grad_norm": args.max_grad_norm,
+                "gradient_accumulation_steps": args.gradient_accumulation_steps,
+                "processes": args.world_size,
+                "precision": "bf16" if args.bf16 else "fp16" if args.fp16 else "fp32",
+                "seed": args.seed,
+            },
             "data": {k: v for k, v in vars(data_args).items() if v is not None},
             "tokenizer": {k: v for k, v in tok.to_dict().items() if k not in ("anchor_ids", "shared_special_ids")},
         }
@@ -278,14 +344,33 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         if trainer.last_alignment is not None:
             Path(args.output_dir, "alignment.json").write_text(json.dumps(trainer.last_alignment, indent=2) + "\n")
         plot_eval_losses(trainer.state.log_history, Path(args.output_dir) / "eval_loss.png")
+        plot_schedule(trainer.schedule, Path(args.output_dir) / "schedule.png")
         trainer.create_model_card()
+        if hub:
+            _push(args, hub)
     return metrics
+
+
+def _push(args: Any, hub: tuple[str, str, dict[str, Any]]) -> None:
+    from .hub import push_run
+
+    url = push_run(args.output_dir, hub[0], **hub[2])
+    print(f"pushed {args.output_dir} to {url}")
 
 
 def cli(argv: list[str] | None = None) -> None:
     """Entry point for scripts: clear one-line errors, and a clean exit of multi-process runs."""
+    from .errors import HubError
+
     try:
         main(argv)
+    except HubError as err:
+        print(
+            f"run_clm_imbalance.py: error: {err}; the run is saved locally: run the same command again to "
+            "retry the push",
+            file=sys.stderr,
+        )
+        sys.exit(2)
     except ConfigError as err:
         print(f"run_clm_imbalance.py: error: {err}", file=sys.stderr)
         sys.exit(2)

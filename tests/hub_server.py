@@ -31,10 +31,11 @@ _REPO = r"(?P<type>models|datasets|spaces)/(?P<repo>[^/]+/[^/]+)"
 
 @dataclass
 class Fault:
-    """What to do with requests whose ``METHOD path`` matches ``pattern``: fail ``times`` times (None: always)."""
+    """What to do with requests whose ``METHOD path`` matches ``pattern``, ``times`` times (None: always): wait
+    ``delay`` seconds, then drop the connection, answer ``status``, or (status None) answer normally."""
 
     pattern: str
-    status: int = 500
+    status: int | None = 500
     delay: float = 0.0
     drop: bool = False
     times: int | None = None

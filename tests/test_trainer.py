@@ -172,3 +172,15 @@ def test_perplexities_beside_losses():
     metrics = add_perplexities({"eval_L1_loss": 1.0, "test_L3_loss": 2.0, "eval_runtime": 3.0, "loss": 4.0})
     assert metrics["eval_L1_ppl"] == pytest.approx(math.e) and metrics["test_L3_ppl"] == pytest.approx(math.e**2)
     assert "eval_runtime_ppl" not in metrics and "ppl" not in metrics
+
+
+def test_evaluation_adds_the_alignment_summary(corpus, tmp_path):
+    trainer = _train(corpus, tmp_path, max_steps=3, alignment_blocks=6, alignment_gradient_blocks=2)
+    metrics = trainer.evaluate()
+    for key in ("hidden_cosine", "hidden_cosine_centred", "retrieval_at_1", "gradient_cosine", "embedding_cosine"):
+        assert f"eval_L1_L2_{key}" in metrics, key
+    history = (tmp_path / "alignment_history.jsonl").read_text().splitlines()
+    assert len(history) == 1 and '"L1-L2"' in history[0]
+    assert trainer.last_alignment["L1-L2"]["blocks"] == 6
+    off = _train(corpus, tmp_path / "off", max_steps=2, alignment_blocks=0)
+    assert not any("hidden_cosine" in k for k in off.evaluate())

@@ -1,0 +1,145 @@
+"""Alignment measures on cases with known answers."""
+
+import itertools
+import json
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+from transformers import GPT2LMHeadModel
+
+from hf_clonelang import ClonedTokenizer
+from hf_clonelang.alignment import (
+    alignment_report,
+    embedding_alignment,
+    gradient_alignment,
+    hidden_alignment,
+    linear_cka,
+    matched_cosine,
+    max_weight_matching,
+    retrieval_at_1,
+    summarize,
+)
+from hf_clonelang.modeling import gpt2_config
+
+
+@pytest.fixture(scope="module")
+def tok(base_tokenizer):
+    return ClonedTokenizer(base_tokenizer, 3)
+
+
+@pytest.fixture(scope="module")
+def model(tok):
+    torch.manual_seed(0)
+    return GPT2LMHeadModel(gpt2_config("tiny", tok.vocab_size, 16, n_layer=2, n_embd=32, n_head=2)).eval()
+
+
+@pytest.fixture(scope="module")
+def blocks():
+    return torch.as_tensor(np.random.default_rng(0).integers(2, 300, size=(12, 16)))
+
+
+def test_identical_representations_give_cosine_one_and_perfect_retrieval(model, blocks):
+    out = hidden_alignment(model, blocks, blocks, batch_size=5)
+    for key in ("hidden_cosine", "hidden_cosine_centred", "retrieval_at_1", "cka"):
+        assert len(out[key]) == 3  # embeddings + 2 blocks
+        assert np.allclose(out[key], 1.0, atol=1e-6), key
+
+
+def test_a_rotation_keeps_cka_but_not_cosine():
+    gen = torch.Generator().manual_seed(1)
+    x = torch.randn(64, 16, generator=gen, dtype=torch.float64)
+    q, _ = torch.linalg.qr(torch.randn(16, 16, generator=gen, dtype=torch.float64))
+    y = x @ q
+    assert linear_cka(x, y) == pytest.approx(1.0, abs=1e-9)
+    assert float(F.cosine_similarity(x, y, dim=-1).mean()) < 0.5
+    assert retrieval_at_1(x, x) == 1.0 and retrieval_at_1(x, y) < 0.5
+    assert linear_cka(x, torch.randn(64, 16, generator=gen, dtype=torch.float64)) < 0.6
+
+
+def test_hungarian_matching_agrees_with_brute_force():
+    rng = np.random.default_rng(2)
+    for _ in range(30):
+        n, m = rng.integers(1, 6, size=2)
+        sim = rng.normal(size=(n, m))
+        rows, cols = max_weight_matching(sim)
+        assert len(rows) == min(n, m) and len(set(cols)) == len(cols)
+        if n <= m:
+            best = max(sum(sim[i, p[i]] for i in range(n)) for p in itertools.permutations(range(m), n))
+        else:
+            best = max(sum(sim[p[j], j] for j in range(m)) for p in itertools.permutations(range(n), m))
+        assert sim[rows, cols].sum() == pytest.approx(best)
+
+
+def test_matching_recovers_a_shuffled_sequence():
+    gen = torch.Generator().manual_seed(3)
+    a = torch.randn(10, 8, generator=gen)
+    assert matched_cosine(a, a[torch.randperm(10, generator=gen)]) == pytest.approx(1.0)
+    assert matched_cosine(a, a[:7]) == pytest.approx(1.0)  # sequences of different lengths
+
+
+def test_hungarian_hidden_alignment_handles_sequences_of_different_lengths(model, blocks):
+    shuffled = blocks.clone()
+    mask_b = torch.ones_like(blocks)
+    mask_b[:, 12:] = 0  # the "translation" is shorter
+    out = hidden_alignment(model, blocks, shuffled, mask_b=mask_b, matching="hungarian", batch_size=4)
+    position = hidden_alignment(model, blocks, shuffled, mask_b=mask_b, batch_size=4)
+    assert all(h >= p - 1e-9 for h, p in zip(out["hidden_cosine"], position["hidden_cosine"], strict=True))
+    with pytest.raises(ValueError, match="equal shape"):
+        hidden_alignment(model, blocks, blocks[:, :8])
+
+
+def test_cached_and_recomputed_passes_agree(model, tok, blocks):
+    a, b = tok.to_language(blocks, 1), tok.to_language(blocks, 2)
+    cached = hidden_alignment(model, a, b, batch_size=5)
+    streamed = hidden_alignment(model, a, b, batch_size=5, cache_bytes=0)
+    for key in cached:
+        assert np.allclose(cached[key], streamed[key]), key
+
+
+def test_gradient_cosine_leaves_grad_and_optimizer_alone(model, tok, blocks):
+    params = list(model.parameters())
+    optimizer = torch.optim.Adam(params)
+    for p in params:
+        p.grad = torch.full_like(p, 0.5)
+    optimizer.step()
+    state = {k: {n: v.clone() for n, v in s.items() if torch.is_tensor(v)} for k, s in optimizer.state.items()}
+    same = gradient_alignment(model, blocks, blocks, batch_size=4)
+    assert all(g == pytest.approx(1.0) for g in same["gradient_cosine_per_tensor"].values())
+    assert len(same["gradient_cosine_per_layer"]) == 2
+    assert {"transformer.wte.weight", "lm_head.weight"} <= set(same["gradient_cosine_embeddings"])
+    assert "transformer.wpe.weight" in same["gradient_cosine_other"]
+    assert all(torch.equal(p.grad, torch.full_like(p, 0.5)) for p in params)
+    for k, s in optimizer.state.items():
+        assert all(torch.equal(state[k][n], v) for n, v in s.items() if torch.is_tensor(v))
+    clones = gradient_alignment(model, tok.to_language(blocks, 1), tok.to_language(blocks, 3))
+    assert clones["gradient_cosine_mean"] < 0.99  # different languages, different gradients
+
+
+def test_clone_embeddings(tok):
+    torch.manual_seed(4)
+    m = GPT2LMHeadModel(gpt2_config("tiny", tok.vocab_size, 16, n_layer=1, n_embd=16, n_head=2))
+    with torch.no_grad():
+        ids = torch.as_tensor(tok.cloned_ids)
+        w = m.get_input_embeddings().weight
+        w[torch.as_tensor(tok.to_language(ids.numpy(), 2))] = w[ids]  # L2 rows are exact copies of L1 rows
+    freq = np.arange(tok.base_vocab_size) * 10
+    out = embedding_alignment(m, tok, 1, 2, frequencies=freq)
+    assert out["input"]["overall"] == pytest.approx(1.0)
+    assert abs(out["input"]["all_pairs_baseline"]) < 0.2
+    assert sum(b["tokens"] for b in out["input"]["by_frequency"]) == tok.num_cloned
+    assert out["output"]["overall"] < 0.5  # untied output embeddings were not copied
+    assert embedding_alignment(m, tok, 1, 3)["input"]["overall"] < 0.5
+
+
+def test_report_for_every_pair_is_json_and_summarizes(model, tok, blocks):
+    report = alignment_report(model, tok, blocks, gradient_blocks=4, batch_size=6)
+    assert set(report) == {"L1-L2", "L1-L3"}
+    json.dumps(report)
+    entry = report["L1-L3"]
+    for key in ("hidden_cosine", "hidden_cosine_centred", "retrieval_at_1", "cka"):
+        assert len(entry[key]) == 3
+    flat = summarize(report)
+    assert flat["L1_L2_hidden_cosine"] == pytest.approx(np.mean(report["L1-L2"]["hidden_cosine"][1:]))
+    assert "L1_L3_gradient_cosine" in flat

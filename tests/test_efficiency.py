@@ -1,0 +1,81 @@
+"""Power-law fit, inversion, TEff / MLTE / MLPE, and the check against the paper's own numbers."""
+
+import numpy as np
+import pytest
+
+from hf_clonelang import ConfigError
+from hf_clonelang.efficiency import fit_power_law, mlpe, token_efficiency
+
+FRACTIONS = [0.05, 0.1, 0.2, 0.3, 0.5, 0.7, 1.0]
+
+
+def _ppl(x, a=0.05, b=0.4, c=0.12):
+    return 1.0 / (c - a * np.asarray(x) ** (-b))
+
+
+def test_the_fit_recovers_known_parameters_and_inverts_exactly():
+    law = fit_power_law(FRACTIONS, _ppl(FRACTIONS))
+    assert law.kind == "power-law"
+    assert (law.a, law.b, law.c) == pytest.approx((0.05, 0.4, 0.12), rel=1e-4)
+    assert law.max_relative_error < 1e-6
+    for x in (0.07, 0.25, 0.9):
+        assert law.fraction(law.ppl(x)) == pytest.approx(x, rel=1e-9)
+
+
+def test_the_papers_90_10_row_has_token_efficiency_about_two():
+    # GPT small monolingual runs (notes/paper.md): 0.1 / 0.5 / 1.0 from Table 1; 0.05 from Figure 1 (MLPE curve);
+    # 0.6-0.9 from the monolingual reference lines of Figure 8.
+    law = fit_power_law([0.05, 0.1, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0], [82, 48.36, 25.31, 24.3, 23.5, 22.9, 22.3, 21.93])
+    budget = 1_197_015_040
+    l2 = token_efficiency(32.81, 0.1 * budget, law, budget)
+    l1 = token_efficiency(22.46, 0.9 * budget, law, budget)
+    balanced = token_efficiency(26.13, 0.5 * budget, law, budget)
+    assert 1.9 <= l2.teff <= 2.3  # the paper: 2.08
+    assert l1.teff == pytest.approx(1.0, abs=0.06)  # the paper: 1.00
+    assert 0.8 <= balanced.teff <= 1.0  # the paper: 0.89
+    assert l2.mlte == pytest.approx(l2.fraction * budget)
+    assert mlpe(law, 0.1) == pytest.approx(48.36, rel=0.03)  # the MLPE of L2 at p = 0.1
+
+
+def test_a_collapsing_fit_falls_back_to_labelled_interpolation():
+    # step-starved small runs: 1/PPL convex in log x (notes/cpu-scale.md)
+    ppls = [990, 900, 600, 300, 120, 60, 40]
+    law = fit_power_law(FRACTIONS, ppls)
+    assert law.kind == "loglog-interpolation" and law.note
+    assert "interpolation" in law.describe()
+    assert law.ppl(0.3) == pytest.approx(300) and law.fraction(300) == pytest.approx(0.3)
+    between = law.fraction(200)
+    assert 0.3 < between < 0.5 and law.ppl(between) == pytest.approx(200)
+
+
+def test_inverting_outside_the_fitted_range_raises_unless_asked():
+    law = fit_power_law(FRACTIONS, _ppl(FRACTIONS))
+    top = float(_ppl(0.05))
+    with pytest.raises(ConfigError, match="outside the fitted range"):
+        law.fraction(top * 1.5)
+    assert law.fraction(top * 1.5, extrapolate=True) < 0.05
+    with pytest.raises(ConfigError, match="below the fitted law's floor"):
+        law.fraction(1.0 / 0.12 * 0.9, extrapolate=True)
+    with pytest.raises(ConfigError, match="outside the fitted range"):
+        token_efficiency(top * 1.5, 1000, law, 10_000)
+
+
+@pytest.mark.parametrize(
+    ("fractions", "ppls", "message"),
+    [
+        ([0.1, 1.0], [50, 20], "at least 3 monolingual points, got 2"),
+        ([0.1, 0.5, 1.0], [50, 60, 20], "does not fall with more data: 50 at x=0.1 but 60 at x=0.5"),
+        ([0.1, 0.1, 1.0], [50, 40, 20], "repeat a value"),
+        ([0.1, 0.5], [50, 40, 20], "2 fractions but 3 perplexities"),
+        ([0.0, 0.5, 1.0], [50, 40, 20], "fractions must be > 0"),
+    ],
+)
+def test_fits_that_cannot_work_are_refused(fractions, ppls, message):
+    with pytest.raises(ConfigError, match=message):
+        fit_power_law(fractions, ppls)
+
+
+def test_tokens_seen_must_be_positive():
+    law = fit_power_law(FRACTIONS, _ppl(FRACTIONS))
+    with pytest.raises(ConfigError, match="tokens_seen=0"):
+        token_efficiency(float(_ppl(0.5)), 0, law, 1000)
