@@ -115,11 +115,12 @@ def main() -> None:
     source = AutoTokenizer.from_pretrained(args.model, subfolder=f"tokenizers/L{args.source}")
     target = AutoTokenizer.from_pretrained(args.model, subfolder=f"tokenizers/L{args.target}")
     max_length = lm.config.n_positions if hasattr(lm.config, "n_positions") else 512
-    num_labels = max(max(data["train"][args.label_column]), max(data["test"][args.label_column])) + 1
-    labels = {split: torch.as_tensor(data[split][args.label_column]) for split in ("train", "test")}
-    train_enc = encode(source, data["train"][args.text_column], max_length)
-    test_source = encode(source, data["test"][args.text_column], max_length)
-    test_target = encode(target, data["test"][args.text_column], max_length)
+    texts = {split: list(data[split][args.text_column]) for split in ("train", "test")}
+    labels = {split: torch.as_tensor(list(data[split][args.label_column])) for split in ("train", "test")}
+    num_labels = int(max(labels["train"].max(), labels["test"].max())) + 1
+    train_enc = encode(source, texts["train"], max_length)
+    test_source = encode(source, texts["test"], max_length)
+    test_target = encode(target, texts["test"], max_length)
 
     clf = Classifier(lm, num_labels)
     lr = args.lr or (5e-5 if args.finetune else 1e-2)

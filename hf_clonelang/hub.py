@@ -28,10 +28,25 @@ def _fmt(value: Any, digits: int = 3) -> str:
     return "–" if value is None else f"{value:.{digits}f}"
 
 
+def _result(task: str, dataset: str, name: str, split: str, metric: str, label: str, value: float) -> Any:
+    from huggingface_hub import EvalResult
+
+    return EvalResult(
+        task_type="text-generation",
+        task_name=task,
+        dataset_type=dataset,
+        dataset_name=name,
+        dataset_split=split,
+        metric_type=metric,
+        metric_name=label,
+        metric_value=round(float(value), 4),
+    )
+
+
 def render_model_card(run_dir: str | Path, repo_id: str | None = None) -> str:
     """The README.md text of a run folder, from ``run_info.json``, ``all_results.json``, ``trainer_state.json``
     and, when present, ``alignment.json`` and ``efficiency.json`` (TEff, written by ``hf-clonelang reproduce``)."""
-    from huggingface_hub import EvalResult, ModelCard, ModelCardData
+    from huggingface_hub import ModelCard, ModelCardData
 
     from .alignment import block_mean
 
@@ -39,7 +54,7 @@ def render_model_card(run_dir: str | Path, repo_id: str | None = None) -> str:
     info = _read_json(run / "run_info.json")
     results = _read_json(run / "all_results.json")
     state = _read_json(run / "trainer_state.json")
-    alignment = _read_json(run / "alignment.json")
+    alignment = _read_json(run / "alignment_eval.json") or _read_json(run / "alignment.json")  # the larger sample
     efficiency = _read_json(run / "efficiency.json")
     name = repo_id.split("/")[-1] if repo_id else run.resolve().name
     langs = sorted({m.group(1) for k in results if (m := _EVAL.match(k))}, key=lambda s: int(s[1:]))
@@ -65,15 +80,14 @@ def render_model_card(run_dir: str | Path, repo_id: str | None = None) -> str:
             )
             for metric, value in (("loss", loss), ("perplexity", ppl)):
                 eval_results.append(
-                    EvalResult(
-                        task_type="text-generation",
-                        task_name=f"Language modeling ({lang})",
-                        dataset_type=dataset,
-                        dataset_name=f"held-out blocks in {lang}",
-                        dataset_split=f"{split}_{lang}",
-                        metric_type=metric,
-                        metric_name=f"{lang} {metric} ({split})",
-                        metric_value=round(float(value), 4),
+                    _result(
+                        f"Language modeling ({lang})",
+                        dataset,
+                        f"held-out blocks in {lang}",
+                        f"{split}_{lang}",
+                        metric,
+                        f"{lang} {metric} ({split})",
+                        value,
                     )
                 )
     align_rows = []
@@ -96,15 +110,14 @@ def render_model_card(run_dir: str | Path, repo_id: str | None = None) -> str:
         ):
             if row[key] != "–":
                 eval_results.append(
-                    EvalResult(
-                        task_type="text-generation",
-                        task_name=f"Cross-lingual alignment ({pair})",
-                        dataset_type=dataset,
-                        dataset_name=f"parallel held-out blocks {pair}",
-                        dataset_split="validation",
-                        metric_type=metric,
-                        metric_name=f"{pair} {metric.replace('_', ' ')}",
-                        metric_value=float(row[key]),
+                    _result(
+                        f"Cross-lingual alignment ({pair})",
+                        dataset,
+                        f"parallel held-out blocks {pair}",
+                        "validation",
+                        metric,
+                        f"{pair} {metric.replace('_', ' ')}",
+                        float(row[key]),
                     )
                 )
     card_data = ModelCardData(

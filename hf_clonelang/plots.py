@@ -85,22 +85,16 @@ def plot_ppl_vs_share(results: dict[str, Any], law: Any, path: str | Path) -> Pa
         p2 = _share_l2(schedule)
         marker = "o" if "_" not in schedule else "s"
         label = "" if "_" not in schedule else f" ({schedule})"
-        ax.errorbar(
-            p2,
-            s["ppl_L1"]["mean"],
-            yerr=s["ppl_L1"]["std"],
-            fmt=marker,
-            color="C0",
-            label=f"L1{label}" if label or schedule == points[0][0] else None,
-        )
-        ax.errorbar(
-            p2,
-            s["ppl_L2"]["mean"],
-            yerr=s["ppl_L2"]["std"],
-            fmt=marker,
-            color="C1",
-            label=f"L2{label}" if label or schedule == points[0][0] else None,
-        )
+        for lang, color in (("L1", "C0"), ("L2", "C1")):
+            first = label or schedule == points[0][0]
+            ax.errorbar(
+                p2,
+                s[f"ppl_{lang}"]["mean"],
+                yerr=s[f"ppl_{lang}"]["std"],
+                fmt=marker,
+                color=color,
+                label=f"{lang}{label}" if first else None,
+            )
     if law is not None:
         ps = np.linspace(0.05, 0.95, 100)
         lo = law.fractions.min()

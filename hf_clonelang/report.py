@@ -18,6 +18,7 @@ import numpy as np
 from .alignment import block_mean
 from .efficiency import fit_power_law, mlpe, token_efficiency
 from .errors import ConfigError
+from .hub import write_model_card
 
 PAPER = {  # Schäfer et al. (2024), GPT small, 1.2B tokens (notes/paper.md, Table 1)
     "monolingual": {0.1: 48.36, 0.5: 25.31, 1.0: 21.93},
@@ -95,6 +96,9 @@ def analyse(out: Path, scale: Any, runs: list[Any], align_blocks: int) -> dict[s
                 entry["mlpe"] = mlpe(law, share) if share > 0 else None
             langs[f"L{k}"] = entry
         run = {"schedule": r.schedule, "num_languages": r.num_languages, "seed": r.seed, "languages": langs}
+        if law is not None:  # the run's model card shows TEff once monolingual references exist
+            teffs = {k: v["teff"] for k, v in langs.items() if v.get("teff", {}).get("teff") is not None}
+            (run_dir / "efficiency.json").write_text(json.dumps({**teffs, "fit": law.describe()}, indent=2) + "\n")
         if r.num_languages == 2:
             cached = run_dir / "alignment_eval.json"
             if not cached.is_file():
@@ -103,6 +107,9 @@ def analyse(out: Path, scale: Any, runs: list[Any], align_blocks: int) -> dict[s
             run["alignment"] = json.loads(cached.read_text())["L1-L2"]
         results["runs"][r.name] = run
     results["settings"] = _by_setting(results["runs"])
+    for r in runs:
+        if r.kind == "multi":
+            write_model_card(out / "runs" / r.name)
     (out / "results.json").write_text(json.dumps(results, indent=2) + "\n")
     figures = _figures(out, results, law)
     (out / "report.md").write_text(render_report(results, scale, figures))

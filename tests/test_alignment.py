@@ -61,7 +61,7 @@ def test_a_rotation_keeps_cka_but_not_cosine():
 def test_hungarian_matching_agrees_with_brute_force():
     rng = np.random.default_rng(2)
     for _ in range(30):
-        n, m = rng.integers(1, 6, size=2)
+        n, m = (int(v) for v in rng.integers(1, 6, size=2))
         sim = rng.normal(size=(n, m))
         rows, cols = max_weight_matching(sim)
         assert len(rows) == min(n, m) and len(set(cols)) == len(cols)

@@ -9,14 +9,14 @@ from hf_clonelang.efficiency import fit_power_law, mlpe, token_efficiency
 FRACTIONS = [0.05, 0.1, 0.2, 0.3, 0.5, 0.7, 1.0]
 
 
-def _ppl(x, a=0.05, b=0.4, c=0.12):
+def _ppl(x, a=0.02, b=0.4, c=0.12):
     return 1.0 / (c - a * np.asarray(x) ** (-b))
 
 
 def test_the_fit_recovers_known_parameters_and_inverts_exactly():
     law = fit_power_law(FRACTIONS, _ppl(FRACTIONS))
     assert law.kind == "power-law"
-    assert (law.a, law.b, law.c) == pytest.approx((0.05, 0.4, 0.12), rel=1e-4)
+    assert (law.a, law.b, law.c) == pytest.approx((0.02, 0.4, 0.12), rel=1e-4)
     assert law.max_relative_error < 1e-6
     for x in (0.07, 0.25, 0.9):
         assert law.fraction(law.ppl(x)) == pytest.approx(x, rel=1e-9)

@@ -11,6 +11,7 @@ import textwrap
 
 import pytest
 import yaml
+
 from hub_server import LocalHub
 
 SMALL = ["--max-documents", "300", "--vocab-size", "300", "--block-size", "32", "--eval-blocks", "8"]

@@ -12,8 +12,9 @@ from pathlib import Path
 import pytest
 import torch
 from huggingface_hub import ModelCard
-from hub_server import LocalHub
 from transformers import AutoModelForCausalLM, AutoTokenizer
+
+from hub_server import LocalHub
 
 ROOT = Path(__file__).resolve().parents[1]
 TINY = [
@@ -28,8 +29,12 @@ TEXT = "Once upon a time, a little fox found a red kite near the river."
 def hub(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("hub")
     with LocalHub(tmp / "server") as server:
-        server.client_env = {**os.environ, **server.env(tmp / "hf_home"), "OMP_NUM_THREADS": "1",
-                             "HF_CLONELANG_HUB_TIMEOUT": "2"}
+        server.client_env = {
+            **os.environ,
+            **server.env(tmp / "hf_home"),
+            "OMP_NUM_THREADS": "1",
+            "HF_CLONELANG_HUB_TIMEOUT": "2",
+        }
         yield server
 
 
@@ -46,20 +51,41 @@ def _run(hub, *args, ok=True):
 
 
 def _train(hub, out, corpus_cache, *extra, ok=True):
-    return _run(hub, str(ROOT / "run_clm_imbalance.py"), *TINY, "--output_dir", str(out), "--corpus_cache_dir",
-                corpus_cache, *extra, ok=ok)
+    return _run(
+        hub,
+        str(ROOT / "run_clm_imbalance.py"),
+        *TINY,
+        "--output_dir",
+        str(out),
+        "--corpus_cache_dir",
+        corpus_cache,
+        *extra,
+        ok=ok,
+    )
 
 
 def _digest(folder):
-    return {p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(Path(folder).rglob("*")) if p.is_file()}
+    return {
+        p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(Path(folder).rglob("*"))
+        if p.is_file()
+    }
 
 
 @pytest.fixture(scope="module")
 def pushed_run(hub, tmp_path_factory, corpus_cache):
     out = tmp_path_factory.mktemp("run") / "tiny"
-    proc = _train(hub, out, corpus_cache, "--push_to_hub", "true", "--hub_model_id", "tester/tiny-run",
-                  "--hub_strategy", "checkpoint")
+    proc = _train(
+        hub,
+        out,
+        corpus_cache,
+        "--push_to_hub",
+        "true",
+        "--hub_model_id",
+        "tester/tiny-run",
+        "--hub_strategy",
+        "checkpoint",
+    )
     assert "pushed" in proc.stdout
     return out
 
@@ -70,7 +96,7 @@ def test_a_pushed_run_loads_with_plain_transformers_and_gives_the_same_logits(hu
         from transformers import AutoModelForCausalLM, AutoTokenizer
         model = AutoModelForCausalLM.from_pretrained("tester/tiny-run")
         tok = AutoTokenizer.from_pretrained("tester/tiny-run", subfolder="tokenizers/L2")
-        ids = tok({TEXT!r}, return_tensors="pt")["input_ids"]
+        ids = tok({TEXT!r}, return_tensors="pt", truncation=True, max_length=16)["input_ids"]
         with torch.no_grad():
             logits = model(ids).logits[0, -1, :8].tolist()
         print(json.dumps({{"ids": ids[0].tolist(), "logits": logits}}))
@@ -78,7 +104,7 @@ def test_a_pushed_run_loads_with_plain_transformers_and_gives_the_same_logits(hu
     remote = json.loads(_run(hub, "-c", textwrap.dedent(code)).stdout.strip().splitlines()[-1])
     local_model = AutoModelForCausalLM.from_pretrained(pushed_run)
     local_tok = AutoTokenizer.from_pretrained(pushed_run, subfolder="tokenizers/L2")
-    ids = local_tok(TEXT, return_tensors="pt")["input_ids"]
+    ids = local_tok(TEXT, return_tensors="pt", truncation=True, max_length=16)["input_ids"]
     assert remote["ids"] == ids[0].tolist() and min(remote["ids"]) >= 300  # L2 ids
     with torch.no_grad():
         expected = local_model(ids).logits[0, -1, :8].tolist()
@@ -87,9 +113,20 @@ def test_a_pushed_run_loads_with_plain_transformers_and_gives_the_same_logits(hu
 
 def test_the_pushed_files_and_the_card_metadata(hub, pushed_run):
     files = set(hub.files("tester/tiny-run", rtype="models"))
-    for name in ("model.safetensors", "config.json", "all_results.json", "alignment.json", "run_info.json",
-                 "eval_loss.png", "schedule.png", "cloned_tokenizer.json", "tokenizers/L1/tokenizer.json",
-                 "tokenizers/L2/tokenizer.json", "README.md", "last-checkpoint/model.safetensors"):
+    for name in (
+        "model.safetensors",
+        "config.json",
+        "all_results.json",
+        "alignment.json",
+        "run_info.json",
+        "eval_loss.png",
+        "schedule.png",
+        "cloned_tokenizer.json",
+        "tokenizers/L1/tokenizer.json",
+        "tokenizers/L2/tokenizer.json",
+        "README.md",
+        "last-checkpoint/model.safetensors",
+    ):
         assert name in files, name
     assert not any(f.startswith("checkpoint-") for f in files)
     readme = hub.read("tester/tiny-run", "README.md", rtype="models").decode()
@@ -110,8 +147,16 @@ def test_the_pushed_files_and_the_card_metadata(hub, pushed_run):
 def test_probe_a_pushed_checkpoint_zero_shot(hub, tmp_path):
     data = tmp_path / "probe.jsonl"
     _run(hub, "-m", "hf_clonelang.cli", "stories", "--num", "160", "--seed", "1", "--output", str(data))
-    proc = _run(hub, str(ROOT / "examples" / "probe_zero_shot.py"), "--model", "tester/tiny-run", "--data", str(data),
-                "--epochs", "3")
+    proc = _run(
+        hub,
+        str(ROOT / "examples" / "probe_zero_shot.py"),
+        "--model",
+        "tester/tiny-run",
+        "--data",
+        str(data),
+        "--epochs",
+        "3",
+    )
     lines = proc.stdout.strip().splitlines()
     assert any(line.startswith("accuracy in L1 (trained):") for line in lines)
     zero_shot = next(line for line in lines if line.startswith("accuracy in L2 (zero-shot):"))
