@@ -65,6 +65,9 @@ class ModelArguments:
     n_layer: int | None = field(default=None, metadata={"help": "Override the preset's number of layers."})
     n_embd: int | None = field(default=None, metadata={"help": "Override the preset's hidden size."})
     n_head: int | None = field(default=None, metadata={"help": "Override the preset's number of heads."})
+    tie_word_embeddings: bool | None = field(
+        default=None, metadata={"help": "Tie input and output embeddings (presets: untied, as in the paper)."}
+    )
 
 
 @dataclass
@@ -201,7 +204,8 @@ def build_model(model_args: ModelArguments, vocab_size: int, block_size: int) ->
         config = AutoConfig.from_pretrained(model_args.model_name_or_path)
         check_model_fits(config, vocab_size, block_size)
         return AutoModelForCausalLM.from_pretrained(model_args.model_name_or_path)
-    overrides = {k: v for k in ("n_layer", "n_embd", "n_head") if (v := getattr(model_args, k)) is not None}
+    keys = ("n_layer", "n_embd", "n_head", "tie_word_embeddings")
+    overrides = {k: v for k in keys if (v := getattr(model_args, k)) is not None}
     if model_args.config_name:
         config = AutoConfig.from_pretrained(model_args.config_name, **overrides)
         if getattr(config, "vocab_size", 0) < vocab_size:

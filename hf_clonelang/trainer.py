@@ -89,7 +89,7 @@ class ImbalanceTrainingArguments(TrainingArguments):
         },
     )
     alignment_gradient_blocks: int = field(
-        default=8, metadata={"help": "How many of those blocks also go into the gradient cosine (0: skip it)."}
+        default=4, metadata={"help": "How many of those blocks also go into the gradient cosine (0: skip it)."}
     )
     remove_unused_columns: bool = field(
         default=False, metadata={"help": "Must stay False: the language tag has to reach the collator."}
