@@ -129,10 +129,25 @@ def test_the_pushed_files_and_the_card_metadata(hub, pushed_run):
     ):
         assert name in files, name
     assert not any(f.startswith("checkpoint-") for f in files)
-    readme = hub.read("tester/tiny-run", "README.md", rtype="models").decode()
-    card = ModelCard(readme)
-    assert card.data.library_name == "transformers"
-    results = {(r.dataset_split, r.metric_type): r.metric_value for r in card.data.eval_results}
+    loaded = json.loads(
+        _run(
+            hub,
+            "-c",
+            textwrap.dedent("""
+        import json
+        from huggingface_hub import ModelCard
+        card = ModelCard.load("tester/tiny-run")
+        results = [[r.dataset_split, r.metric_type, r.metric_value] for r in card.data.eval_results]
+        print(json.dumps({"library": card.data.library_name, "results": results, "text": card.text}))
+    """),
+        )
+        .stdout.strip()
+        .splitlines()[-1]
+    )
+    card = ModelCard(hub.read("tester/tiny-run", "README.md", rtype="models").decode())
+    assert loaded["library"] == card.data.library_name == "transformers"
+    assert loaded["text"] == card.text
+    results = {(split, metric): value for split, metric, value in loaded["results"]}
     local = json.loads((pushed_run / "all_results.json").read_text())
     for lang in ("L1", "L2"):
         for split, prefix in (("validation", "eval"), ("test", "test")):
