@@ -201,7 +201,8 @@ def run_align(args: argparse.Namespace) -> int:
     import json
     from pathlib import Path
 
-    from .plots import plot_alignment_report
+    from .alignment import block_mean
+    from .plots import plot_alignment_comparison
     from .runs import align_run
 
     languages = _ints(args.languages, "--languages") if args.languages else None
@@ -212,10 +213,10 @@ def run_align(args: argparse.Namespace) -> int:
     output = Path(args.output) if args.output else (local if local.is_dir() else Path(".")) / "alignment.json"
     output.parent.mkdir(parents=True, exist_ok=True)
     output.write_text(json.dumps(report, indent=2) + "\n")
-    plot_alignment_report(report, output.with_suffix(".png"))
+    plot_alignment_comparison(report, output.with_suffix(".png"))
     for pair, entry in report.items():
-        mean = {
-            k: round(sum(entry[k]) / len(entry[k]), 4)
+        mean = {  # over the blocks' outputs, as everywhere else (the embeddings are left out)
+            k: round(block_mean(entry[k]), 4)
             for k in ("hidden_cosine", "hidden_cosine_centred", "retrieval_at_1", "cka")
         }
         print(f"{pair}: {mean} gradient_cosine_mean={entry.get('gradient_cosine_mean', float('nan')):.4f}")

@@ -248,29 +248,27 @@ def push_run(
     return commit.commit_url
 
 
-class CheckpointPusher:
+def checkpoint_pusher(repo_id: str, strategy: str, **push_kwargs: Any) -> Any:
     """A `TrainerCallback` that pushes checkpoints as ``hub_strategy`` asks (``every_save``: the checkpoint's model
     to the repo root; ``checkpoint``: to ``last-checkpoint/``; ``all_checkpoints``: to ``checkpoint-N/``).
     A failed checkpoint push prints one line and training goes on; the final push comes after local saving."""
+    from transformers import TrainerCallback  # here, not at the top: corpus pushing must not load the Trainer
 
-    def __new__(cls, repo_id: str, strategy: str, **push_kwargs: Any) -> Any:
-        from transformers import TrainerCallback
+    class CheckpointPusher(TrainerCallback):
+        def on_save(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
+            if not state.is_world_process_zero:
+                return
+            checkpoint = Path(args.output_dir) / f"checkpoint-{state.global_step}"
+            where = {"every_save": "", "checkpoint": "last-checkpoint"}.get(strategy, checkpoint.name)
+            try:
+                push_run(
+                    checkpoint,
+                    repo_id,
+                    path_in_repo=where,
+                    commit_message=f"Checkpoint at step {state.global_step}",
+                    **push_kwargs,
+                )
+            except (HubError, ConfigError) as err:
+                print(f"warning: {err} (training goes on; the final push comes after it)", flush=True)
 
-        class _Pusher(TrainerCallback):
-            def on_save(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
-                if not state.is_world_process_zero:
-                    return
-                checkpoint = Path(args.output_dir) / f"checkpoint-{state.global_step}"
-                where = {"every_save": "", "checkpoint": "last-checkpoint"}.get(strategy, checkpoint.name)
-                try:
-                    push_run(
-                        checkpoint,
-                        repo_id,
-                        path_in_repo=where,
-                        commit_message=f"Checkpoint at step {state.global_step}",
-                        **push_kwargs,
-                    )
-                except (HubError, ConfigError) as err:
-                    print(f"warning: {err} (training goes on; the final push comes after it)", flush=True)
-
-        return _Pusher()
+    return CheckpointPusher()

@@ -119,7 +119,8 @@ def _share_l2(schedule: str) -> float:
 
 
 def plot_alignment_comparison(settings: dict[str, dict[str, Any]], path: str | Path) -> Path:
-    """Per-layer hidden cosine (raw, centred), retrieval@1 and gradient cosine for several runs."""
+    """Per-layer hidden cosine (raw, centred), retrieval@1 and gradient cosine, one line per run or language pair
+    (``settings`` may be an `alignment_report`)."""
     plt = _pyplot()
     measures = [
         ("hidden_cosine", "hidden cosine"),
@@ -141,11 +142,6 @@ def plot_alignment_comparison(settings: dict[str, dict[str, Any]], path: str | P
     fig.savefig(path, dpi=120)
     plt.close(fig)
     return Path(path)
-
-
-def plot_alignment_report(report: dict[str, dict[str, Any]], path: str | Path) -> Path:
-    """Per-layer measures of one run (an `alignment_report`), one line per language pair."""
-    return plot_alignment_comparison(report, path)
 
 
 def plot_schedule(schedule: Any, path: str | Path) -> Path:

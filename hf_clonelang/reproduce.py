@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 import time
@@ -223,27 +222,23 @@ def run_grid(
 
 def _prepare_corpora(scale: Scale, flags: list[str], cache: Path, languages: set[int]) -> None:
     """Build the shared corpus once, before parallel runs would race to build it."""
-    from .run_clm import DataArguments, load_corpus, parse_args
+    from transformers import HfArgumentParser
 
+    from .run_clm import DataArguments, load_corpus
+
+    argv = [
+        *flags,
+        "--block_size",
+        str(scale.block_size),
+        "--vocab_size",
+        str(scale.vocab_size),
+        "--eval_blocks",
+        str(scale.eval_blocks),
+        "--corpus_cache_dir",
+        str(cache),
+    ]
+    if scale.max_documents and not flags:
+        argv += ["--max_documents", str(scale.max_documents)]
+    (data,) = HfArgumentParser(DataArguments).parse_args_into_dataclasses(argv)
     for n in sorted(languages):
-        argv = [
-            *flags,
-            "--block_size",
-            str(scale.block_size),
-            "--vocab_size",
-            str(scale.vocab_size),
-            "--eval_blocks",
-            str(scale.eval_blocks),
-            "--corpus_cache_dir",
-            str(cache),
-            "--num_languages",
-            str(n),
-            "--output_dir",
-            str(cache / "unused"),
-        ]
-        if scale.max_documents and not flags:
-            argv += ["--max_documents", str(scale.max_documents)]
-        _, data, _ = parse_args(argv)
-        assert isinstance(data, DataArguments)
         load_corpus(data, n, seed=0)
-    shutil.rmtree(cache / "unused", ignore_errors=True)

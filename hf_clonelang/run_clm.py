@@ -287,7 +287,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
 
     from transformers import set_seed
 
-    from .hub import CheckpointPusher
+    from .hub import checkpoint_pusher
     from .plots import plot_eval_losses, plot_schedule
     from .trainer import ImbalanceTrainer
 
@@ -305,7 +305,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         model=model, args=args, train_dataset=dsd["train"], eval_dataset=eval_sets, processing_class=tok
     )
     if hub and hub[1] != "end":
-        trainer.add_callback(CheckpointPusher(hub[0], hub[1], **hub[2]))
+        trainer.add_callback(checkpoint_pusher(hub[0], hub[1], **hub[2]))
     result = trainer.train(resume_from_checkpoint=_resume_value(args.resume_from_checkpoint))
     metrics = dict(result.metrics)
     metrics.update(_final_evaluation(trainer))

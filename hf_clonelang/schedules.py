@@ -31,7 +31,6 @@ import numpy as np
 
 from .errors import ConfigError
 
-KINDS = ("stages", "linear", "cosine", "temperature")
 _TOL = 1e-6
 _SUM_TOL = 1e-3
 """A stage's probabilities may miss 1 by this much (0.333,0.333,0.334 style rounding); they are then rescaled."""

@@ -51,9 +51,6 @@ LOOKS = (
 TRAITS = (
     "brave kind shy curious happy clever quiet cheerful gentle busy careful friendly"
 ).split()
-FEELINGS = (
-    "happy sad scared excited proud tired worried surprised calm lonely glad nervous"
-).split()
 FOODS = (
     "apples cake cookies bread soup pie carrots berries honey cheese sandwiches pears muffins nuts corn "
     "pancakes plums"

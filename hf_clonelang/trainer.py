@@ -161,6 +161,7 @@ class ImbalanceTrainer(Trainer):
         self._count = torch.zeros(n, dtype=torch.float64, device=args.device)
         self._batch_languages: torch.Tensor | None = None
         self.sampler = self._make_sampler() if train_dataset is not None else None
+        self.block_size = len(train_dataset[0]["input_ids"]) if train_dataset is not None else 0
         self.last_alignment: dict[str, Any] | None = None
 
     # ------------------------------------------------------------------ sampling
@@ -202,9 +203,8 @@ class ImbalanceTrainer(Trainer):
     def tokens_seen(self, step: int | None = None) -> dict[str, int]:
         """Input tokens per language consumed by the first ``step`` optimizer steps (default: so far)."""
         step = self.state.global_step if step is None else step
-        block = len(self.blocks[0]["input_ids"])
         counts = self.sampler.assignment.counts(step * self.samples_per_step)
-        return {f"L{k}": int(c) * block for k, c in enumerate(counts, 1)}
+        return {f"L{k}": int(c) * self.block_size for k, c in enumerate(counts, 1)}
 
     def pool_epochs(self, step: int | None = None) -> dict[str, float]:
         """How often each language's rows were used (pool mode; in clone mode, passes over the blocks)."""
