@@ -2,8 +2,9 @@
 
 Public API: `ClonedTokenizer` (one base tokenizer, N languages in disjoint id ranges), `BaseCorpus` (where base
 text comes from), `ClonedCorpusBuilder` / `ClonedCorpusConfig` (the `datasets` builder), `LanguageSchedule`
-(language probabilities over training), and `ImbalanceTrainer` / `ImbalanceTrainingArguments` (imported lazily:
-they pull in the transformers Trainer).
+(language probabilities over training), `ImbalanceTrainer` / `ImbalanceTrainingArguments`, and the paper's
+alignment measures `hidden_alignment` / `gradient_alignment` (the last four imported lazily: they pull in torch and
+the transformers Trainer).
 """
 
 __version__ = "0.1.0"
@@ -14,7 +15,12 @@ from .errors import ConfigError
 from .schedules import LanguageSchedule
 from .tokenization import SHARED, ClonedTokenizer, train_byte_level_bpe
 
-_LAZY = {"ImbalanceTrainer": "trainer", "ImbalanceTrainingArguments": "trainer"}
+_LAZY = {
+    "ImbalanceTrainer": "trainer",
+    "ImbalanceTrainingArguments": "trainer",
+    "hidden_alignment": "alignment",
+    "gradient_alignment": "alignment",
+}
 
 
 def __getattr__(name: str):  # PEP 562: the Trainer machinery loads on first use
@@ -37,5 +43,7 @@ __all__ = [
     "LanguageSchedule",
     "default_config_name",
     "embedded_dataset",
+    "gradient_alignment",
+    "hidden_alignment",
     "train_byte_level_bpe",
 ]

@@ -96,7 +96,7 @@ class ClonedCorpusConfig(datasets.BuilderConfig):
     ratios: tuple[float, ...] | None = None
     clone_fraction: float = 1.0
     anchors: str | tuple[int, ...] = "random"
-    clone_specials: bool = False
+    share_special_tokens: bool = False
     block_size: int = 128
     eval_blocks: int = 256
     seed: int = 0
@@ -157,7 +157,7 @@ class ClonedCorpusConfig(datasets.BuilderConfig):
             "ratios": list(self.ratios),
             "clone_fraction": self.clone_fraction,
             "anchors": self.anchors if isinstance(self.anchors, str) else list(self.anchors),
-            "clone_specials": self.clone_specials,
+            "share_special_tokens": self.share_special_tokens,
             "block_size": self.block_size,
             "eval_blocks": self.eval_blocks,
             "seed": self.seed,
@@ -227,7 +227,7 @@ class ClonedCorpusBuilder(datasets.ArrowBasedBuilder):
             clone_fraction=cfg.clone_fraction,
             anchors=cfg.anchors if isinstance(cfg.anchors, str) else list(cfg.anchors),
             seed=cfg.seed,
-            clone_specials=cfg.clone_specials,
+            share_special_tokens=cfg.share_special_tokens,
             frequencies=frequencies,
         )
         train_ids, train_langs, validation_ids, test_ids = self._assign(num_blocks)

@@ -83,9 +83,10 @@ def add_build_arguments(p: argparse.ArgumentParser) -> None:
         help="shared ids when --clone-fraction < 1: random, frequent, or a comma list of base ids",
     )
     lang.add_argument(
-        "--clone-specials",
+        "--share-special-tokens",
         action="store_true",
-        help="clone special tokens too (except padding), as the paper did; default: shared",
+        help="share every special token (end-of-document included) by all languages; default: as in the paper, "
+        "every id except padding is cloned",
     )
     out = p.add_argument_group("blocks and output")
     out.add_argument("--block-size", type=int, default=128, help="tokens per block (default: 128)")
@@ -128,7 +129,7 @@ def config_from_args(args: argparse.Namespace) -> Any:
         ratios=None if args.ratios is None else _floats(args.ratios, "--ratios"),
         clone_fraction=args.clone_fraction,
         anchors=_anchors(args.anchors),
-        clone_specials=args.clone_specials,
+        share_special_tokens=args.share_special_tokens,
         block_size=args.block_size,
         eval_blocks=args.eval_blocks,
         seed=args.seed,
@@ -184,6 +185,8 @@ def _ints(text: str, what: str) -> tuple[int, ...]:
 def run_reproduce(args: argparse.Namespace) -> int:
     from .reproduce import run_grid
 
+    if args.jobs is not None and args.jobs < 1:
+        raise ConfigError(f"--jobs={args.jobs} is not allowed: it must be >= 1")
     results = run_grid(
         args.scale,
         args.corpus,
@@ -192,7 +195,15 @@ def run_reproduce(args: argparse.Namespace) -> int:
         ten_languages=args.ten_languages,
         jobs=args.jobs,
         align_blocks=args.align_blocks,
+        lengths=_floats(args.lengths, "--lengths"),
+        extra_args=args.run_args,
+        dry_run=args.dry_run,
     )
+    if args.dry_run:
+        for run in results["runs"]:
+            print(run["command"])
+        print(f"plan: {args.output}/plan.json ({len(results['runs'])} runs, nothing trained)")
+        return 0
     print(f"report: {args.output}/report.md ({len(results['runs'])} multilingual runs analysed)")
     return 0
 
@@ -277,7 +288,22 @@ def build_parser() -> argparse.ArgumentParser:
     rep.add_argument("--ten-languages", action="store_true", help="add the two 10-language runs")
     rep.add_argument("--jobs", type=int, default=None, help="runs in parallel (default: one per core)")
     rep.add_argument("--align-blocks", type=int, default=None, help="parallel blocks for the final alignment")
-    rep.set_defaults(func=run_reproduce)
+    rep.add_argument(
+        "--lengths",
+        default="1",
+        help="budget multipliers of the bilingual runs, e.g. 1,2,4 (the paper's longer training; monolingual points "
+        "up to the longest are added); default: 1",
+    )
+    rep.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="write OUTPUT/plan.json (every run's resolved arguments) and print each run's command; train nothing",
+    )
+    rep.epilog = (
+        "Flags after -- go to every run's training command, e.g. "
+        "hf-clonelang reproduce --output g -- --tie_word_embeddings true"
+    )
+    rep.set_defaults(func=run_reproduce, run_args=[])
 
     align = sub.add_parser(
         "align",
@@ -321,7 +347,16 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of ``hf-clonelang``."""
     parser = build_parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
+    run_args: list[str] = []
+    if "--" in argv:  # `reproduce ... -- --flag value`: flags for every run of the grid
+        cut = argv.index("--")
+        argv, run_args = argv[:cut], argv[cut + 1 :]
     args = parser.parse_args(argv)
+    if run_args:
+        if args.command != "reproduce":
+            parser.error(f"flags after -- are for reproduce only, not {args.command}: {' '.join(run_args)}")
+        args.run_args = run_args
     try:
         return args.func(args)
     except (ConfigError, HubError) as err:

@@ -201,7 +201,8 @@ def _card_config(info: dict[str, Any]) -> dict[str, Any]:
         "clone_fraction_text": f"{tok['clone_fraction']:.4g}",
         "num_anchors": tok["num_anchors"],
         "anchors": tok["anchors"],
-        "clone_specials": cfg["clone_specials"],
+        "shared": tok.get("shared_ids_description")
+        or ("special tokens shared" if not cfg.get("clone_specials", True) else "only padding"),
         "base": info.get("base_description") or cfg["base"]["source"],
         "tokenizer": cfg["tokenizer"] or "byte-level BPE trained on the base text",
         "base_vocab_size": tok["base_vocab_size"],

@@ -9,9 +9,18 @@ Monolingual models of the same size trained on fractions x of the token budget T
 * MLPE (monolingual perplexity equivalent): ``PPL(share)``, the perplexity a monolingual model would reach with
   only that language's share of the tokens.
 
-Small, step-starved runs can make the power law collapse (b -> 0; notes/cpu-scale.md). `fit_power_law` reports
-per-point relative errors and falls back to linear interpolation of log PPL against log x, labelled
-``kind="loglog-interpolation"``. Inverting outside the fitted range raises instead of extrapolating silently.
+Two estimators of the monolingual curve, each labelled wherever a number comes from it:
+
+* ``power-law`` — the paper's: least squares on 1/PPL (`scipy.optimize.curve_fit`; started from a data-based guess
+  with a, b, c >= 0, which reaches the paper's unstarted fit where that converges), inverted analytically. It comes
+  with per-point relative errors and a verdict (``acceptable``: b > 0.02 and no point missed by more than 5%).
+* ``loglog-interpolation`` — linear interpolation of log PPL against log x between the monolingual points: no
+  model, exact at every point. Small, step-starved runs can make the power law collapse (b -> 0;
+  notes/cpu-scale.md), and then only this one is meaningful.
+
+`monolingual_curves` gives both; `fit_power_law` (with ``fallback=True``) gives the power law, or the interpolation
+when the fit is not acceptable. Inverting outside the monolingual points raises instead of extrapolating silently.
+Only a TEff from the power law is computed the way the paper's numbers are.
 """
 
 from __future__ import annotations
@@ -26,7 +35,10 @@ import numpy as np
 from .errors import ConfigError
 
 MAX_RELATIVE_ERROR = 0.05
-"""A power-law fit whose PPL misses a point by more than this (relative) is replaced by interpolation."""
+"""A power-law fit whose PPL misses a point by more than this (relative) is not acceptable."""
+
+ESTIMATORS = ("power-law", "loglog-interpolation")
+"""The monolingual-curve estimators, the paper's first."""
 
 
 @dataclass
@@ -42,6 +54,7 @@ class PowerLaw:
     kind: str = "power-law"
     relative_errors: np.ndarray = field(default_factory=lambda: np.zeros(0))
     note: str = ""
+    acceptable: bool = True
 
     @property
     def max_relative_error(self) -> float:
@@ -91,11 +104,12 @@ class PowerLaw:
 
     def describe(self) -> str:
         if self.kind == "power-law":
+            verdict = "" if self.acceptable else f"; not acceptable: {self.note}"
             return (
-                f"1/PPL = {self.c:.4g} - {self.a:.4g}·x^-{self.b:.4g} (max relative error "
-                f"{self.max_relative_error:.1%})"
+                f"power law 1/PPL = {self.c:.4g} - {self.a:.4g}·x^-{self.b:.4g} (max relative error "
+                f"{self.max_relative_error:.1%}{verdict})"
             )
-        return f"log-log interpolation of the monolingual points ({self.note})"
+        return f"log-log interpolation of the monolingual points{f' ({self.note})' if self.note else ''}"
 
     def to_dict(self) -> dict:
         return {
@@ -107,16 +121,62 @@ class PowerLaw:
             "ppls": self.ppls.tolist(),
             "relative_errors": self.relative_errors.tolist(),
             "max_relative_error": self.max_relative_error,
+            "acceptable": self.acceptable,
             "note": self.note,
             "description": self.describe(),
         }
 
 
 def fit_power_law(
-    fractions: Sequence[float], ppls: Sequence[float], max_relative_error: float = MAX_RELATIVE_ERROR
+    fractions: Sequence[float],
+    ppls: Sequence[float],
+    max_relative_error: float = MAX_RELATIVE_ERROR,
+    fallback: bool = True,
 ) -> PowerLaw:
-    """Fit ``1/PPL(x) = c − a·x^(−b)`` to monolingual runs at budget fractions ``x`` (falls back to log-log
-    interpolation when the fit fails or misses a point by more than ``max_relative_error``)."""
+    """Fit the paper's ``1/PPL(x) = c − a·x^(−b)`` to monolingual runs at budget fractions ``x``.
+
+    A fit that fails, collapses (b <= 0.02) or misses a point by more than ``max_relative_error`` is not acceptable:
+    with ``fallback`` (the default) the log-log interpolation is returned instead, labelled with the reason; without
+    it the power law is returned as fitted, with ``acceptable=False`` and the reason in ``note`` (a fit that did not
+    converge at all raises)."""
+    x, y = _points(fractions, ppls)
+    a, b, c, failure = _fit(x, y)
+    if failure is None:
+        law = PowerLaw(x, y, a, b, c)
+        law.relative_errors = (np.asarray(law.ppl(x)) - y) / y
+        if law.max_relative_error <= max_relative_error and b > 0.02:
+            return law
+        law.acceptable = False
+        law.note = f"it misses a point by {law.max_relative_error:.1%}" if b > 0.02 else f"it collapsed (b = {b:.3g})"
+        if not fallback:
+            return law
+        failure = f"the power law was not acceptable: {law.note}"
+    if not fallback:
+        raise ConfigError(f"the power law cannot be fitted to these monolingual points: {failure}")
+    return PowerLaw(x, y, a, b, c, kind="loglog-interpolation", relative_errors=np.zeros(x.size), note=failure)
+
+
+def interpolate_loglog(fractions: Sequence[float], ppls: Sequence[float]) -> PowerLaw:
+    """The model-free estimator: log PPL linear in log x between the monolingual points (exact at each point)."""
+    x, y = _points(fractions, ppls)
+    nan = math.nan
+    return PowerLaw(x, y, nan, nan, nan, kind="loglog-interpolation", relative_errors=np.zeros(x.size))
+
+
+def monolingual_curves(fractions: Sequence[float], ppls: Sequence[float]) -> dict[str, PowerLaw | ConfigError]:
+    """Both estimators of the monolingual curve, keyed as `ESTIMATORS`; the power law as fitted (acceptable or not,
+    see its ``describe()``), or the `ConfigError` that says why it cannot be fitted at all."""
+    curves: dict[str, PowerLaw | ConfigError] = {}
+    try:
+        curves["power-law"] = fit_power_law(fractions, ppls, fallback=False)
+    except ConfigError as err:
+        curves["power-law"] = err
+    curves["loglog-interpolation"] = interpolate_loglog(fractions, ppls)
+    return curves
+
+
+def _points(fractions: Sequence[float], ppls: Sequence[float]) -> tuple[np.ndarray, np.ndarray]:
+    """Checked monolingual points, sorted by fraction."""
     x = np.asarray(fractions, dtype=np.float64)
     y = np.asarray(ppls, dtype=np.float64)
     if x.size != y.size:
@@ -136,19 +196,7 @@ def fit_power_law(
             f"perplexity does not fall with more data: {y[i]:.4g} at x={x[i]:g} but {y[i + 1]:.4g} at "
             f"x={x[i + 1]:g}; the monolingual runs must improve with their budget"
         )
-    a, b, c, note = _fit(x, y)
-    law = PowerLaw(x, y, a, b, c)
-    if note is None:
-        law.relative_errors = (np.asarray(law.ppl(x)) - y) / y
-        if law.max_relative_error <= max_relative_error and b > 0.02:
-            return law
-        note = (
-            f"the power law missed a point by {law.max_relative_error:.1%}"
-            if b > 0.02
-            else f"the power law collapsed (b = {b:.3g})"
-        )
-    fallback = PowerLaw(x, y, a, b, c, kind="loglog-interpolation", relative_errors=np.zeros(x.size), note=note)
-    return fallback
+    return x, y
 
 
 def _fit(x: np.ndarray, y: np.ndarray) -> tuple[float, float, float, str | None]:

@@ -43,6 +43,22 @@ def _result(task: str, dataset: str, name: str, split: str, metric: str, label: 
     )
 
 
+def _model_description(info: dict[str, Any]) -> str:
+    preset = info.get("model_preset")
+    text = f"GPT-2, preset `{preset}`" if preset else "GPT-2 from a given checkpoint"
+    parts = []
+    if info.get("input_embedding_scale"):
+        scale = info["input_embedding_scale"]
+        parts.append(f"input embedding × {scale:.4g} = √h, as in the paper's GPT (folded into the weights)")
+    if "tie_word_embeddings" in info:
+        parts.append("tied embeddings" if info["tie_word_embeddings"] else "untied embeddings")
+    return text + (f"; {'; '.join(parts)}" if parts else "")
+
+
+def _teff_text(teff: dict[str, Any]) -> str:
+    return _fmt(teff.get("teff"), 2) + ("*" if teff.get("extrapolated") else "")
+
+
 def render_model_card(run_dir: str | Path, repo_id: str | None = None) -> str:
     """The README.md text of a run folder, from ``run_info.json``, ``all_results.json``, ``trainer_state.json``
     and, when present, ``alignment.json`` and ``efficiency.json`` (TEff, written by ``hf-clonelang reproduce``)."""
@@ -68,14 +84,16 @@ def render_model_card(run_dir: str | Path, repo_id: str | None = None) -> str:
             if loss is None:
                 continue
             teff = efficiency.get(lang, {}) if split == "validation" else {}
+            power, interp = teff.get("power-law", {}), teff.get("loglog-interpolation", {})
             rows.append(
                 {
                     "language": lang,
                     "split": split,
                     "loss": loss,
                     "ppl": ppl,
-                    "teff": _fmt(teff.get("teff"), 2) + ("*" if teff.get("extrapolated") else ""),
-                    "mlte": f"{teff['mlte']:,.0f}" if teff.get("mlte") else "–",
+                    "teff": _teff_text(power),
+                    "teff_interpolated": _teff_text(interp),
+                    "mlte": f"{power['mlte']:,.0f}" if power.get("mlte") else "–",
                 }
             )
             for metric, value in (("loss", loss), ("perplexity", ppl)):
@@ -129,7 +147,6 @@ def render_model_card(run_dir: str | Path, repo_id: str | None = None) -> str:
         eval_results=eval_results or None,
     )
     tokens = {k.removeprefix("train_tokens_"): int(v) for k, v in results.items() if k.startswith("train_tokens_L")}
-    preset = info.get("model_preset")
     training = {k.replace("_", " "): v for k, v in info.get("training", {}).items()}
     template = resources.files("hf_clonelang.model_cards").joinpath("model_card.md").read_text()
     card = ModelCard.from_template(
@@ -143,8 +160,9 @@ def render_model_card(run_dir: str | Path, repo_id: str | None = None) -> str:
         sampling=info.get("sampling", "?"),
         data_mode=info.get("data_mode", "?"),
         clone_fraction=f"{info.get('tokenizer', {}).get('clone_fraction', 1):.4g}",
+        shared=info.get("tokenizer", {}).get("shared_ids_description", "see cloned_tokenizer.json"),
         data_description=f"[{dataset}](https://huggingface.co/datasets/{dataset})" if on_hub else dataset,
-        model_description=f"GPT-2, preset `{preset}`" if preset else "GPT-2 from a given checkpoint",
+        model_description=_model_description(info),
         num_parameters=f"{info.get('num_parameters', 0):,}",
         steps=state.get("global_step", "?"),
         global_batch=info.get("samples_per_step", "?"),
@@ -155,7 +173,7 @@ def render_model_card(run_dir: str | Path, repo_id: str | None = None) -> str:
         tokens_seen=tokens,
         results=rows,
         efficiency=bool(efficiency),
-        efficiency_fit=efficiency.get("fit", "monolingual reference runs"),
+        efficiency_fit=efficiency.get("fits", {}).get("power-law", "monolingual reference runs"),
         alignment=align_rows,
         alignment_blocks=next(iter(alignment.values()), {}).get("blocks", "?"),
         repo_or_path=repo_id or str(run),

@@ -1,12 +1,24 @@
-"""GPT-2 models sized for cloned-language runs: presets mirroring the paper, plus small ones for CPUs.
+"""GPT-2 models sized for cloned-language runs: the paper's layer counts and widths, plus small ones for CPUs.
 
-The paper's GPT (Languini) is pre-LN, GELU, no dropout, untied input and output embeddings; GPT-2 in
-`transformers` matches it closely (it lacks the paper's √h input scaling). The embedding is always sized from
-`ClonedTokenizer.vocab_size`, never from ``len(tokenizer)``.
+The paper's GPT (Languini) is a pre-LN GPT-2 with tanh-GELU, biases, no dropout, learned positions and untied
+input and output embeddings, as `transformers`' GPT-2 here. Where they differ:
+
+* Languini multiplies the input embedding by √h. GPT-2 has no such factor; `fold_input_embedding_scale` puts it
+  into the weights instead (initialised √h times larger, trained with √h times the learning rate: under Adam the
+  same training), so the model stays a plain GPT-2 that any `transformers` user loads. The training script does
+  this by default for models trained from scratch.
+* The paper's ``mini`` has 8 heads of 32 (attention width 256) on a 512-wide residual stream. GPT-2 ties the
+  attention width to the hidden size, so our ``mini`` has 8 heads of 64 (attention width 512, 2.1M more
+  parameters in the blocks).
+* Languini scales the initialisation of the MLP output projection by 1/√(2L); GPT-2 also scales the attention
+  output projection.
+
+The embedding is always sized from `ClonedTokenizer.vocab_size`, never from ``len(tokenizer)``.
 """
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from .errors import ConfigError
@@ -41,6 +53,35 @@ def gpt2_config(preset: str, vocab_size: int, block_size: int, **overrides: Any)
         **overrides,
     }
     return GPT2Config(**fields)
+
+
+EMBEDDING_SCALE_KEY = "clonelang_input_embedding_scale"
+"""Config field recording a folded input-embedding factor; `ImbalanceTrainer` gives the input embedding this
+learning-rate multiplier (and divides its weight decay by it) so that training stays that of the scaled model."""
+
+
+def fold_input_embedding_scale(model: Any, scale: float | None = None) -> float:
+    """Make a freshly initialised model train like one whose input embedding is multiplied by ``scale`` (default
+    √h, the paper's GPT), without changing its architecture.
+
+    The paper computes ``x = E[id]·√h + P[pos]``. With ``E' = √h·E`` the forward pass is the same; initialising
+    ``E'`` with √h times the standard deviation and training it with √h times the learning rate, and 1/√h times
+    the weight decay and Adam's epsilon, gives exactly the paper's Adam steps (the gradient of ``E'`` is 1/√h of
+    the gradient of ``E``). Gradient clipping, which the paper does not use, would see that smaller gradient in the
+    global norm. The factor is recorded in the config (`EMBEDDING_SCALE_KEY`) for the trainer.
+    """
+    import torch
+
+    hidden = model.get_input_embeddings().weight.shape[1]
+    if scale is None:
+        scale = getattr(model.config, EMBEDDING_SCALE_KEY, None) or math.sqrt(hidden)
+    scale = float(scale)
+    if scale <= 0:
+        raise ConfigError(f"input embedding scale={scale} is not allowed: it must be > 0")
+    with torch.no_grad():
+        model.get_input_embeddings().weight.mul_(scale)
+    setattr(model.config, EMBEDDING_SCALE_KEY, scale)
+    return scale
 
 
 def check_model_fits(config: Any, vocab_size: int, block_size: int) -> None:

@@ -45,37 +45,41 @@ def plot_eval_losses(log_history: list[dict[str, Any]], path: str | Path) -> Pat
     return path
 
 
-def plot_power_law(law: Any, path: str | Path) -> Path:
-    """The monolingual points and the fitted curve (or its log-log interpolation) against the budget fraction."""
+def plot_power_law(laws: dict[str, Any], path: str | Path) -> Path:
+    """The monolingual points with each estimator's curve (the power law, the log-log interpolation)."""
     import numpy as np
 
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=(6, 4))
-    xs = np.geomspace(law.fractions.min(), law.fractions.max(), 200)
-    ax.plot(law.fractions, law.ppls, "o", label="monolingual runs")
-    ax.plot(xs, law.ppl(xs), "-", label=law.kind)
+    first = next(iter(laws.values()))
+    xs = np.geomspace(first.fractions.min(), first.fractions.max(), 200)
+    ax.plot(first.fractions, first.ppls, "o", color="k", label="monolingual runs")
+    for (name, law), style in zip(laws.items(), ("-", ":"), strict=False):
+        label = name if law.acceptable else f"{name} (not acceptable)"
+        ax.plot(xs, law.ppl(xs), style, label=label)
     ax.set_xscale("log")
     ax.set_yscale("log")
     ax.set_xlabel("fraction of the token budget")
     ax.set_ylabel("validation perplexity")
-    ax.set_title(law.describe(), fontsize=8)
+    power = laws.get("power-law")
+    ax.set_title(power.describe() if power is not None else "", fontsize=7)
     ax.grid(alpha=0.3, which="both")
-    ax.legend()
+    ax.legend(fontsize=8)
     fig.tight_layout()
     fig.savefig(path, dpi=120)
     plt.close(fig)
     return Path(path)
 
 
-def plot_ppl_vs_share(results: dict[str, Any], law: Any, path: str | Path) -> Path | None:
-    """PPL of L1 and L2 against p(L2) for the constant two-language runs, with the MLPE curves
-    (what a monolingual model reaches with that share of the tokens)."""
+def plot_ppl_vs_share(results: dict[str, Any], laws: dict[str, Any], path: str | Path) -> Path | None:
+    """PPL of L1 and L2 against p(L2) for the two-language runs of the 1× budget, with the MLPE curves of each
+    estimator (what a monolingual model reaches with that share of the tokens)."""
     import numpy as np
 
     points = [
         (s["schedule"], s)
         for s in results["settings"].values()
-        if s["num_languages"] == 2 and s["ppl_L1"]["mean"] is not None
+        if s["num_languages"] == 2 and s["ppl_L1"]["mean"] is not None and s.get("length", 1) == 1
     ]
     if not points:
         return None
@@ -95,17 +99,46 @@ def plot_ppl_vs_share(results: dict[str, Any], law: Any, path: str | Path) -> Pa
                 color=color,
                 label=f"{lang}{label}" if first else None,
             )
-    if law is not None:
+    for (name, law), style in zip(laws.items(), ("--", ":"), strict=False):
         ps = np.linspace(0.05, 0.95, 100)
         lo = law.fractions.min()
         keep = (ps >= lo) & (1 - ps >= lo)
-        ax.plot(ps[keep], law.ppl(ps[keep]), "--", color="C1", label="MLPE L2 (monolingual, share p)")
-        ax.plot(ps[keep], law.ppl(1 - ps[keep]), "--", color="C0", label="MLPE L1 (monolingual, share 1-p)")
+        ax.plot(ps[keep], law.ppl(ps[keep]), style, color="C1", label=f"MLPE L2 ({name})")
+        ax.plot(ps[keep], law.ppl(1 - ps[keep]), style, color="C0", label=f"MLPE L1 ({name})")
     ax.set_yscale("log")
     ax.set_xlabel("p(L2): share of L2 in training")
     ax.set_ylabel("validation perplexity")
     ax.grid(alpha=0.3, which="both")
-    ax.legend(fontsize=8)
+    ax.legend(fontsize=7)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return Path(path)
+
+
+def plot_lengths(results: dict[str, Any], path: str | Path) -> Path | None:
+    """PPL of L1 and L2 against the training length for 50/50, 90/10 and the schedule (runs of several lengths)."""
+    settings = [s for s in results["settings"].values() if s["num_languages"] == 2]
+    if len({s.get("length", 1) for s in settings}) < 2:
+        return None
+    plt = _pyplot()
+    fig, axes = plt.subplots(1, 2, figsize=(9, 3.8), sharey=True)
+    for ax, lang in zip(axes, ("L1", "L2"), strict=True):
+        for i, schedule in enumerate(("0.5,0.5", "0.9,0.1", "0.1_0.9")):
+            rows = sorted((s["length"], s[f"ppl_{lang}"]) for s in settings if s["schedule"] == schedule)
+            if rows:
+                xs = [r[0] for r in rows]
+                ax.errorbar(
+                    xs, [r[1]["mean"] for r in rows], yerr=[r[1]["std"] or 0 for r in rows], marker="o",
+                    color=f"C{i}", label=schedule, capsize=3,
+                )  # fmt: skip
+        ax.set_xscale("log", base=2)
+        ax.set_yscale("log")
+        ax.set_xlabel("training length (× the budget T)")
+        ax.set_title(f"{lang}: validation perplexity")
+        ax.grid(alpha=0.3, which="both")
+    axes[0].set_ylabel("perplexity")
+    axes[0].legend(fontsize=8)
     fig.tight_layout()
     fig.savefig(path, dpi=120)
     plt.close(fig)

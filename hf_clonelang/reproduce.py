@@ -17,6 +17,7 @@ import os
 import subprocess
 import sys
 import time
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -27,46 +28,85 @@ from .errors import ConfigError
 
 @dataclass(frozen=True)
 class Scale:
-    """Model, data and budget of one reproduction scale (budget T = steps × batch × block tokens)."""
+    """Model, data, budget and training recipe of one reproduction scale (budget T = steps × batch × block tokens).
+
+    ``model`` and ``recipe`` are flags of the training script (model preset and options; learning rate, schedule,
+    optimizer, precision); ``fractions`` are the monolingual budget fractions, above 1 too, so that settings that
+    beat the monolingual full budget are read off the curve rather than extrapolated."""
 
     model: dict[str, Any]
     block_size: int
     vocab_size: int
     batch: int
     steps: int
-    learning_rate: float
-    warmup: float
     eval_blocks: int
     align_blocks: int
     max_documents: int | None
     fractions: tuple[float, ...]
-    extra: dict[str, Any] = field(default_factory=dict)
+    recipe: dict[str, Any] = field(default_factory=dict)
 
     @property
     def budget_tokens(self) -> int:
         return self.steps * self.batch * self.block_size
 
 
-# The paper trains at 512 tokens x 128 blocks (256 for medium) for 18,265 steps (9,132 for medium), Adam (0.9,
-# 0.95), cosine 6e-4 -> 6e-6 after 200 warm-up steps, V = 16,384 per language. The CPU scales follow
-# notes/cpu-scale.md: 4 x 128 and ~2M tokens is the smallest size that shows both TEff and the alignment effect.
+CPU_RECIPE: dict[str, Any] = {
+    "learning_rate": 2e-3,
+    "warmup_steps": 0.05,
+    "lr_scheduler_type": "cosine_with_min_lr",
+    "lr_scheduler_kwargs": {"min_lr_rate": 0.1},
+    "adam_beta1": 0.9,
+    "adam_beta2": 0.95,
+    "weight_decay": 0.1,
+    "max_grad_norm": 1.0,
+}
+"""The CPU scales' recipe (notes/cpu-scale.md): a higher peak rate for few steps, 5% warm-up, cosine to 10%."""
+
+PAPER_RECIPE: dict[str, Any] = {
+    "learning_rate": 6e-4,
+    "warmup_steps": 200,
+    "lr_scheduler_type": "cosine_with_min_lr",
+    "lr_scheduler_kwargs": {"min_lr_rate": 0.01},
+    "cosine_spans_warmup": True,
+    "adam_beta1": 0.9,
+    "adam_beta2": 0.95,
+    "adam_epsilon": 1e-8,
+    "weight_decay": 0.0,
+    "max_grad_norm": 0.0,
+    "bf16": True,
+}
+"""The paper's recipe (Languini GPT): Adam (0.9, 0.95), no weight decay, no clipping, 6e-4 with 200 linear warm-up
+steps multiplying a cosine decay to 6e-6 over the run. The paper trained in fp16 with a gradient scaler; bf16 needs
+no scaler and is what current GPUs train in."""
+
+PAPER_MODEL: dict[str, Any] = {"tie_word_embeddings": False, "scale_input_embedding": True}
+"""The paper's GPT: untied embeddings, input embedding × √h (folded into the weights: see `modeling`). Both are the
+training script's defaults too; the paper's scales name them so that the plan shows them."""
+
 SCALES: dict[str, Scale] = {
-    "test": Scale({"model_preset": "tiny", "n_layer": 2, "n_embd": 32, "n_head": 2}, 32, 300, 8, 30, 3e-3, 0.05,
-                  16, 16, 600, (0.1, 0.2, 0.3, 0.5, 0.75, 1.0)),
-    "cpu-tiny": Scale({"model_preset": "cpu"}, 128, 1024, 16, 1000, 2e-3, 0.05, 256, 256, 40_000,
-                      (0.05, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5, 1.0)),
-    "mini": Scale({"model_preset": "mini"}, 512, 16384, 128, 18265, 6e-4, 200, 500, 500, None,
-                  (0.05, 0.1, 0.25, 0.5, 1.0), {"bf16": "true"}),
-    "small": Scale({"model_preset": "small"}, 512, 16384, 128, 18265, 6e-4, 200, 500, 500, None,
-                   (0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.8, 1.0), {"bf16": "true"}),
-    "medium": Scale({"model_preset": "medium"}, 512, 16384, 256, 9132, 6e-4, 200, 500, 500, None,
-                    (0.1, 0.24, 0.5, 1.0), {"bf16": "true"}),
+    "test": Scale({"model_preset": "tiny", "n_layer": 2, "n_embd": 32, "n_head": 2}, 32, 300, 8, 30, 16, 16, 600,
+                  (0.2, 0.5, 1.0, 1.5), {**CPU_RECIPE, "learning_rate": 3e-3}),
+    "cpu-tiny": Scale({"model_preset": "cpu"}, 128, 1024, 16, 1000, 256, 256, 40_000,
+                      (0.05, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5, 0.75, 1.0, 1.5, 2.0), CPU_RECIPE),
+    "mini": Scale({"model_preset": "mini", **PAPER_MODEL}, 512, 16384, 128, 18265, 500, 500, None,
+                  (0.05, 0.1, 0.25, 0.5, 1.0, 1.5, 2.0), PAPER_RECIPE),
+    "small": Scale({"model_preset": "small", **PAPER_MODEL}, 512, 16384, 128, 18265, 500, 500, None,
+                   (0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 1.0, 1.5, 2.0, 3.0), PAPER_RECIPE),
+    "medium": Scale({"model_preset": "medium", **PAPER_MODEL}, 512, 16384, 256, 9132, 500, 500, None,
+                    (0.1, 0.24, 0.5, 1.0, 1.2, 1.5, 2.0, 2.4), PAPER_RECIPE),
 }  # fmt: skip
+"""The paper trains 512-token blocks, 128 per step (256 for medium), 18,265 steps (9,132 for medium), V = 16,384
+per language, with monolingual references at the fractions of its notebook plus 1.5× and 2×. The CPU scales follow
+notes/cpu-scale.md: 4 × 128 and ~2M tokens is the smallest size that shows both TEff and the alignment effect."""
+
+GRID_FLAGS = ("output_dir", "language_schedule", "num_languages", "max_steps", "seed", "resume_from_checkpoint")
+"""Flags every run gets from the grid itself: extra run flags may not change them."""
 
 
 @dataclass(frozen=True)
 class RunSpec:
-    """One training run of the grid."""
+    """One training run of the grid. ``length`` multiplies the budget of a bilingual run (1, 2, 4: the paper's
+    longer training); monolingual runs cover ``fraction`` of the 1× budget."""
 
     name: str
     kind: str  # "mono" or "multi"
@@ -75,8 +115,12 @@ class RunSpec:
     steps: int
     seed: int
     fraction: float = 1.0
+    length: float = 1.0
 
-    def args(self, scale: Scale, corpus_flags: list[str], out: Path, cache: Path) -> list[str]:
+    def args(
+        self, scale: Scale, corpus_flags: list[str], out: Path, cache: Path, extra: Sequence[str] = ()
+    ) -> list[str]:
+        """The training script's command line for this run (``extra`` flags last, so they win)."""
         flags = {
             "output_dir": out / "runs" / self.name,
             "language_schedule": self.schedule,
@@ -87,8 +131,6 @@ class RunSpec:
             "vocab_size": scale.vocab_size,
             "per_device_train_batch_size": scale.batch,
             "per_device_eval_batch_size": max(scale.batch, 32),
-            "learning_rate": scale.learning_rate,
-            "warmup_steps": scale.warmup,
             "eval_blocks": scale.eval_blocks,
             "eval_steps": max(1, self.steps // 4),
             "eval_on_start": "false",
@@ -98,29 +140,50 @@ class RunSpec:
             "corpus_cache_dir": cache,
             "disable_tqdm": "true",
             **scale.model,
-            **scale.extra,
+            **scale.recipe,
         }
         if scale.max_documents and "--dataset_name" not in corpus_flags and "--train_files" not in corpus_flags:
             flags["max_documents"] = scale.max_documents
-        return [*(x for k, v in flags.items() for x in (f"--{k}", str(v))), *corpus_flags]
+        return [*(x for k, v in flags.items() for x in (f"--{k}", _flag_value(v))), *corpus_flags, *extra]
 
 
-def grid(scale: Scale, seeds: tuple[int, ...] = (0,), ten_languages: bool = False) -> list[RunSpec]:
-    """The runs of the paper's grid at ``scale``."""
+def _flag_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, dict):
+        return json.dumps(value)
+    return str(value)
+
+
+def _length_tag(length: float) -> str:
+    return "" if length == 1 else f"-x{length:g}"
+
+
+def mono_fractions(scale: Scale, lengths: Sequence[float] = (1.0,)) -> list[float]:
+    """The scale's monolingual fractions plus, for every longer length L, the points 0.75·L and L (the curve must
+    reach the tokens a longer run's languages see)."""
+    extra = {round(length * f, 6) for length in lengths if length > 1 for f in (0.75, 1.0)}
+    return sorted(set(scale.fractions) | extra)
+
+
+def grid(
+    scale: Scale, seeds: tuple[int, ...] = (0,), ten_languages: bool = False, lengths: Sequence[float] = (1.0,)
+) -> list[RunSpec]:
+    """The runs of the paper's grid at ``scale``: the monolingual curve, then per length and seed 50/50, 90/10 and
+    the ``0.1_0.9`` schedule (and the two ten-language settings)."""
     runs = [
         RunSpec(f"mono-{f:g}", "mono", "1,0", 2, max(1, round(f * scale.steps)), seeds[0], fraction=f)
-        for f in scale.fractions
+        for f in mono_fractions(scale, lengths)
     ]
-    for seed in seeds:
-        runs += [
-            RunSpec(f"bi-50-50-s{seed}", "multi", "0.5,0.5", 2, scale.steps, seed),
-            RunSpec(f"bi-90-10-s{seed}", "multi", "0.9,0.1", 2, scale.steps, seed),
-            RunSpec(f"sched-0.1_0.9-s{seed}", "multi", "0.1_0.9", 2, scale.steps, seed),
-        ]
-        if ten_languages:
+    settings = [("bi-50-50", "0.5,0.5", 2), ("bi-90-10", "0.9,0.1", 2), ("sched-0.1_0.9", "0.1_0.9", 2)]
+    if ten_languages:
+        settings += [("ten-uniform", "uniform", 10), ("ten-l1-0.5", "l1:0.5", 10)]
+    for length in lengths:
+        steps = max(1, round(length * scale.steps))
+        for seed in seeds:
             runs += [
-                RunSpec(f"ten-uniform-s{seed}", "multi", "uniform", 10, scale.steps, seed),
-                RunSpec(f"ten-l1-0.5-s{seed}", "multi", "l1:0.5", 10, scale.steps, seed),
+                RunSpec(f"{name}{_length_tag(length)}-s{seed}", "multi", schedule, n, steps, seed, length=length)
+                for name, schedule, n in settings
             ]
     return runs
 
@@ -166,8 +229,15 @@ def run_grid(
     ten_languages: bool = False,
     jobs: int | None = None,
     align_blocks: int | None = None,
+    lengths: Sequence[float] = (1.0,),
+    extra_args: Sequence[str] = (),
+    dry_run: bool = False,
 ) -> dict[str, Any]:
-    """Train every run of the grid that is not finished yet, then analyse the grid and write the report."""
+    """Train every run of the grid that is not finished yet, then analyse the grid and write the report.
+
+    ``lengths`` multiplies the bilingual runs' budget (the paper's longer training), with the matching monolingual
+    points; ``extra_args`` go to every run's command line (an ablation is one command); ``dry_run`` writes
+    ``plan.json`` (every run's resolved arguments) and trains nothing."""
     from tqdm.auto import tqdm
 
     from .report import analyse
@@ -176,24 +246,27 @@ def run_grid(
         raise ConfigError(f"--scale {scale_name!r} is not allowed: use one of {', '.join(SCALES)}")
     if not seeds:
         raise ConfigError("--seeds needs at least one seed")
+    lengths = _check_lengths(lengths)
+    extra = _check_extra_args(extra_args)
     scale = SCALES[scale_name]
     out = Path(output).absolute()
     flags = corpus_flags(corpus)
-    settings = {"scale": scale_name, "corpus": corpus, "scale_settings": asdict(scale)}
+    runs = grid(scale, seeds, ten_languages, lengths)
+    cache = out / "corpus_cache"
+    if dry_run:
+        return write_plan(out, scale_name, corpus, runs, [r.args(scale, flags, out, cache, extra) for r in runs])
+    settings = {"scale": scale_name, "corpus": corpus, "scale_settings": asdict(scale), "extra_args": list(extra)}
     settings_path = out / "reproduce.json"
     if settings_path.is_file():
         previous = json.loads(settings_path.read_text())
-        if {k: previous.get(k) for k in settings} != json.loads(json.dumps(settings)):
+        if {k: previous.get(k) for k in settings} != json.loads(json.dumps(settings, default=str)):
             raise ConfigError(
-                f"{out} holds a grid of other settings ({previous.get('scale')}, "
-                f"{previous.get('corpus')}): use another --output"
+                f"{out} holds a grid of other settings ({previous.get('scale')}, {previous.get('corpus')}, "
+                f"extra flags {previous.get('extra_args') or 'none'}): use another --output"
             )
     (out / "logs").mkdir(parents=True, exist_ok=True)
-    settings_path.write_text(
-        json.dumps({**settings, "seeds": list(seeds), "ten_languages": ten_languages}, indent=2) + "\n"
-    )
-    cache = out / "corpus_cache"
-    runs = grid(scale, seeds, ten_languages)
+    record = {**settings, "seeds": list(seeds), "ten_languages": ten_languages, "lengths": list(lengths)}
+    settings_path.write_text(json.dumps(record, indent=2, default=str) + "\n")
     todo = [r for r in runs if not _finished(out / "runs" / r.name)]
     _prepare_corpora(scale, flags, cache, {r.num_languages for r in todo})
     jobs = jobs or max(1, min(len(todo), os.cpu_count() or 1))
@@ -205,7 +278,11 @@ def run_grid(
     ):
         futures = [
             pool.submit(
-                _launch, r, r.args(scale, flags, out, cache), out / "runs" / r.name, out / "logs" / f"{r.name}.log"
+                _launch,
+                r,
+                r.args(scale, flags, out, cache, extra),
+                out / "runs" / r.name,
+                out / "logs" / f"{r.name}.log",
             )
             for r in todo
         ]
@@ -218,6 +295,94 @@ def run_grid(
     if failed:
         raise RuntimeError(f"runs failed: {', '.join(failed)} (see {out / 'logs'})")
     return analyse(out, scale, runs, align_blocks or scale.align_blocks)
+
+
+def _check_lengths(lengths: Sequence[float]) -> tuple[float, ...]:
+    values = tuple(float(x) for x in lengths)
+    if not values or any(not x > 0 for x in values):
+        raise ConfigError(f"--lengths={','.join(map(str, lengths))} is not allowed: give budget multipliers > 0")
+    return tuple(sorted(set(values)))
+
+
+def _check_extra_args(extra_args: Sequence[str]) -> tuple[str, ...]:
+    """Refuse extra run flags that would change what the grid decides (where a run goes, its language mix...)."""
+    extra = tuple(str(x) for x in extra_args)
+    for item in extra:
+        name = item[2:].split("=", 1)[0].replace("-", "_") if item.startswith("--") else None
+        if name in GRID_FLAGS:
+            raise ConfigError(
+                f"extra run flag --{name} is not allowed: the grid sets it for every run (use --output, --seeds, "
+                "--lengths or --scale instead)"
+            )
+    return extra
+
+
+def resolve_run(argv: Sequence[str]) -> dict[str, Any]:
+    """Every argument of one run as the training script will use it: the training arguments, the model config
+    (sized for the expected joint vocabulary) and the corpus settings; without building or training anything."""
+    from .run_clm import model_config, parse_args
+
+    note = None
+    try:
+        model_args, data_args, training = parse_args(list(argv))
+    except ValueError as err:
+        if "bf16" not in str(err) and "fp16" not in str(err):
+            raise ConfigError(f"the run flags are not valid: {str(err).splitlines()[0]}") from err
+        # this machine cannot run the run's precision: resolve everything else the same way
+        model_args, data_args, training = parse_args([*argv, "--use_cpu", "true"])
+        note = f"resolved on a machine without support for the run's precision ({str(err).splitlines()[0]})"
+    training_dict = training.to_dict()
+    if note:
+        training_dict["use_cpu"] = False
+    vocab = expected_vocab_size(data_args, training.num_languages)
+    config = model_config(model_args, vocab, data_args.block_size)
+    resolved = {
+        "training": training_dict,
+        "model": config.to_dict(),
+        "corpus": {
+            **{k: v for k, v in vars(data_args).items()},
+            "num_languages": training.num_languages,
+            "joint_vocab_size": vocab,
+        },
+        "model_arguments": vars(model_args),
+    }
+    if note:
+        resolved["note"] = note
+    return resolved
+
+
+def expected_vocab_size(data_args: Any, num_languages: int) -> int:
+    """Joint vocabulary of a corpus built with a trained byte-level BPE of ``vocab_size`` entries (two of them
+    special: end-of-document and padding), as `ClonedTokenizer` lays it out."""
+    if data_args.tokenizer_name or data_args.cloned_corpus:
+        raise ConfigError("a plan resolves corpora built with a trained BPE, not a given tokenizer or corpus")
+    shared = 2 if data_args.share_special_tokens else 1
+    cloneable = data_args.vocab_size - shared
+    cloned = cloneable - round((1.0 - data_args.clone_fraction) * cloneable)
+    return data_args.vocab_size + (num_languages - 1) * cloned
+
+
+def write_plan(out: Path, scale_name: str, corpus: str, runs: list[RunSpec], argvs: list[list[str]]) -> dict[str, Any]:
+    """``plan.json``: every run's resolved arguments and command line. Trains nothing."""
+    import shlex
+
+    plan = {
+        "scale": scale_name,
+        "corpus": corpus,
+        "budget_tokens": SCALES[scale_name].budget_tokens,
+        "runs": [],
+    }
+    for spec, argv in zip(runs, argvs, strict=True):
+        command = shlex.join([sys.executable, "-m", "hf_clonelang.run_clm", *argv])
+        plan["runs"].append(
+            {"name": spec.name, "kind": spec.kind, "length": spec.length, "fraction": spec.fraction,
+             "command": command, "args": resolve_run(argv)}
+        )  # fmt: skip
+    out.mkdir(parents=True, exist_ok=True)
+    tmp = out / ".plan.json.tmp"
+    tmp.write_text(json.dumps(plan, indent=2, default=str) + "\n")
+    tmp.replace(out / "plan.json")
+    return plan
 
 
 def _prepare_corpora(scale: Scale, flags: list[str], cache: Path, languages: set[int]) -> None:

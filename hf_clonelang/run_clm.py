@@ -13,6 +13,7 @@ blocks put into the sampled language); or an already built cloned corpus, a fold
 from __future__ import annotations
 
 import json
+import math
 import os
 import sys
 from dataclasses import dataclass, field
@@ -68,6 +69,15 @@ class ModelArguments:
     tie_word_embeddings: bool | None = field(
         default=None, metadata={"help": "Tie input and output embeddings (presets: untied, as in the paper)."}
     )
+    scale_input_embedding: bool | None = field(
+        default=None,
+        metadata={
+            "help": "Train as the paper's GPT, whose input embedding is multiplied by sqrt(hidden size): the factor "
+            "is folded into the weights (initialised sqrt(h) x larger, trained with a sqrt(h) x larger learning "
+            "rate), so the saved model stays a plain GPT-2. Default: on for models trained from scratch (false: "
+            "GPT-2's own unscaled embedding); a --model_name_or_path checkpoint keeps what its config says."
+        },
+    )
 
 
 @dataclass
@@ -99,7 +109,13 @@ class DataArguments:
     eod_token: str | None = field(default=None, metadata={"help": "End-of-document token (default: the eos)."})
     clone_fraction: float = field(default=1.0, metadata={"help": "Cloned share of the vocabulary, in (0, 1]."})
     anchors: str = field(default="random", metadata={"help": "Anchors when clone_fraction < 1: random or frequent."})
-    clone_specials: bool = field(default=False, metadata={"help": "Clone special tokens too (except padding)."})
+    share_special_tokens: bool = field(
+        default=False,
+        metadata={
+            "help": "Share every special token (end-of-document included) by all languages. Default: as in the "
+            "paper, every id except padding is cloned."
+        },
+    )
     block_size: int = field(default=128, metadata={"help": "Tokens per training block."})
     eval_blocks: int = field(default=256, metadata={"help": "Held-out blocks per language for validation (and test)."})
     max_eval_blocks: int | None = field(default=None, metadata={"help": "Evaluate on at most this many blocks."})
@@ -181,7 +197,7 @@ def load_corpus(data: DataArguments, num_languages: int, seed: int) -> tuple[Any
         num_languages=num_languages,
         clone_fraction=data.clone_fraction,
         anchors=data.anchors,
-        clone_specials=data.clone_specials,
+        share_special_tokens=data.share_special_tokens,
         block_size=data.block_size,
         eval_blocks=data.eval_blocks,
         seed=data.corpus_seed,
@@ -194,16 +210,14 @@ def load_corpus(data: DataArguments, num_languages: int, seed: int) -> tuple[Any
     return dsd, builder.cloned_tokenizer
 
 
-def build_model(model_args: ModelArguments, vocab_size: int, block_size: int) -> Any:
-    """A GPT-2 from a preset (or a given config / checkpoint), checked against the cloned vocabulary."""
-    from transformers import AutoConfig, AutoModelForCausalLM
+def model_config(model_args: ModelArguments, vocab_size: int, block_size: int) -> Any:
+    """The config of the model to train from scratch (a preset, or ``--config_name``, with the overrides), checked
+    against the cloned vocabulary; it records the paper's √h input-embedding factor unless
+    ``--scale_input_embedding false``."""
+    from transformers import AutoConfig
 
-    from .modeling import check_model_fits, gpt2_config
+    from .modeling import EMBEDDING_SCALE_KEY, check_model_fits, gpt2_config
 
-    if model_args.model_name_or_path:
-        config = AutoConfig.from_pretrained(model_args.model_name_or_path)
-        check_model_fits(config, vocab_size, block_size)
-        return AutoModelForCausalLM.from_pretrained(model_args.model_name_or_path)
     keys = ("n_layer", "n_embd", "n_head", "tie_word_embeddings")
     overrides = {k: v for k in keys if (v := getattr(model_args, k)) is not None}
     if model_args.config_name:
@@ -213,7 +227,30 @@ def build_model(model_args: ModelArguments, vocab_size: int, block_size: int) ->
     else:
         config = gpt2_config(model_args.model_preset, vocab_size, block_size, **overrides)
     check_model_fits(config, vocab_size, block_size)
-    return AutoModelForCausalLM.from_config(config)
+    if model_args.scale_input_embedding is not False:  # the paper's GPT unless switched off
+        setattr(config, EMBEDDING_SCALE_KEY, math.sqrt(config.hidden_size))
+    return config
+
+
+def build_model(model_args: ModelArguments, vocab_size: int, block_size: int) -> Any:
+    """A GPT-2 from a preset (or a given config / checkpoint), checked against the cloned vocabulary."""
+    from transformers import AutoConfig, AutoModelForCausalLM
+
+    from .modeling import check_model_fits, fold_input_embedding_scale
+
+    if model_args.model_name_or_path:
+        if model_args.scale_input_embedding is not None:
+            raise ConfigError(
+                "--scale_input_embedding applies to models trained from scratch, not to --model_name_or_path "
+                "(a checkpoint trained with it keeps the factor in its config)"
+            )
+        config = AutoConfig.from_pretrained(model_args.model_name_or_path)
+        check_model_fits(config, vocab_size, block_size)
+        return AutoModelForCausalLM.from_pretrained(model_args.model_name_or_path)
+    model = AutoModelForCausalLM.from_config(model_config(model_args, vocab_size, block_size))
+    if model_args.scale_input_embedding is not False:
+        fold_input_embedding_scale(model)
+    return model
 
 
 def _final_evaluation(trainer: Any) -> dict[str, float]:
@@ -288,6 +325,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     from transformers import set_seed
 
     from .hub import checkpoint_pusher
+    from .modeling import EMBEDDING_SCALE_KEY
     from .plots import plot_eval_losses, plot_schedule
     from .trainer import ImbalanceTrainer
 
@@ -327,6 +365,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             "data_mode": trainer.sampler.mode,
             "model_preset": None if model_args.model_name_or_path else model_args.model_preset,
             "num_parameters": sum(p.numel() for p in model.parameters()),
+            "input_embedding_scale": getattr(model.config, EMBEDDING_SCALE_KEY, None),
+            "tie_word_embeddings": bool(getattr(model.config, "tie_word_embeddings", False)),
             "block_size": len(dsd["train"][0]["input_ids"]),
             "samples_per_step": trainer.samples_per_step,
             "training": {

@@ -1,9 +1,11 @@
 """`ClonedTokenizer`: one base tokenizer, N perfectly equivalent languages in disjoint id ranges.
 
-Language 1 keeps the base ids ``[0, V)``. Every *cloned* base id (all ids except shared special tokens and anchors)
-gets one more id per extra language: language k >= 2 owns the contiguous range ``[V + (k-2)·m, V + (k-1)·m)``
-where m is the number of cloned ids, and the r-th cloned base id (in id order) lands at offset r of that range.
-Shared ids (specials, anchors) keep their base id in every language; `language_of` reports them as language 0.
+Language 1 keeps the base ids ``[0, V)``. Every *cloned* base id gets one more id per extra language: language
+k >= 2 owns the contiguous range ``[V + (k-2)·m, V + (k-1)·m)`` where m is the number of cloned ids, and the r-th
+cloned base id (in id order) lands at offset r of that range. As in the paper, every id is cloned except padding
+(special tokens and end-of-document included); sharing the other special tokens (``share_special_tokens=True``) and
+anchors (``clone_fraction < 1``) are named options. Shared ids keep their base id in every language; `language_of`
+reports them as language 0.
 
 The joint vocabulary therefore has ``V + (N-1)·m`` ids, the size a model's embedding must have. All id maps are
 vectorised over lists, numpy arrays and torch tensors, and each language can be exported as a standalone
@@ -41,7 +43,9 @@ class ClonedTokenizer:
         anchors: how anchors are chosen when ``clone_fraction < 1``: ``"random"`` (seeded), ``"frequent"`` (the most
             frequent ids of ``frequencies``), or an explicit list of base ids (``clone_fraction`` may then stay 1).
         seed: seed of the random anchor choice.
-        clone_specials: also clone special tokens (except padding), as the paper did. Default: specials are shared.
+        share_special_tokens: share every special token (end-of-document, unknown, ...) by all languages instead
+            of cloning it. Default False: only padding is shared, as in the paper (a shared end-of-document token
+            is a frequent anchor that changes the alignment result).
         frequencies: per-base-id counts, needed for ``anchors="frequent"`` (see `token_frequencies`).
     """
 
@@ -52,7 +56,7 @@ class ClonedTokenizer:
         clone_fraction: float = 1.0,
         anchors: str | Sequence[int] = "random",
         seed: int = 0,
-        clone_specials: bool = False,
+        share_special_tokens: bool = False,
         frequencies: Sequence[int] | np.ndarray | None = None,
     ) -> None:
         if isinstance(num_languages, bool) or not isinstance(num_languages, (int, np.integer)) or num_languages < 1:
@@ -62,7 +66,7 @@ class ClonedTokenizer:
         self.base = base
         self.num_languages = int(num_languages)
         self.seed = int(seed)
-        self.clone_specials = bool(clone_specials)
+        self.share_special_tokens = bool(share_special_tokens)
 
         valid_ids = np.unique(np.fromiter(base.get_vocab().values(), dtype=np.int64))
         if valid_ids.size == 0 or valid_ids[0] < 0:
@@ -70,7 +74,7 @@ class ClonedTokenizer:
         self.base_vocab_size = int(valid_ids[-1]) + 1
         pad = base.pad_token_id
         specials = {int(i) for i in base.all_special_ids}
-        shared_specials = ({pad} if pad is not None else set()) if clone_specials else specials
+        shared_specials = specials if share_special_tokens else ({pad} if pad is not None else set())
         self.shared_special_ids = np.array(sorted(shared_specials), dtype=np.int64)
         cloneable = np.setdiff1d(valid_ids, self.shared_special_ids)
         if cloneable.size == 0:
@@ -108,8 +112,8 @@ class ClonedTokenizer:
             bad = np.setdiff1d(ids, cloneable)
             if bad.size:
                 raise ConfigError(
-                    f"anchor id {int(bad[0])} is not allowed: anchors must be non-special base ids in "
-                    f"[0, {self.base_vocab_size})"
+                    f"anchor id {int(bad[0])} is not allowed: anchors must be base ids in [0, "
+                    f"{self.base_vocab_size}) other than the shared special ids {self.shared_special_ids.tolist()}"
                 )
             if clone_fraction != 1.0 and ids.size != n_anchor:
                 raise ConfigError(
@@ -133,6 +137,23 @@ class ClonedTokenizer:
             order = np.argsort(-counts[cloneable], kind="stable")  # ties: lower id first
             return np.sort(cloneable[order[:n_anchor]])
         raise ConfigError(f"anchors={anchors!r} is not allowed: use 'random', 'frequent' or a list of base ids")
+
+    @property
+    def shared_ids(self) -> np.ndarray:
+        """Base ids that every language shares (padding, any shared special tokens, anchors), sorted."""
+        return np.union1d(self.shared_special_ids, self.anchor_ids)
+
+    def describe_shared(self) -> str:
+        """One line for cards and logs that names exactly which ids all languages share."""
+        names = [f"`{self.base.convert_ids_to_tokens(int(i))}` (id {int(i)})" for i in self.shared_special_ids]
+        if self.share_special_tokens:
+            text = f"the special tokens {', '.join(names)}" if names else "no id"
+        else:
+            text = f"only padding, {names[0]}" if names else "no id (the tokenizer has no padding token)"
+            text += "; every other special token, end-of-document included, is cloned"
+        if self.anchor_ids.size:
+            text += f"; plus {self.anchor_ids.size} anchor ids (chosen {self.anchors_mode})"
+        return text
 
     # ------------------------------------------------------------------ ranges
     def language_range(self, language: int) -> tuple[int, int]:
@@ -281,10 +302,11 @@ class ClonedTokenizer:
             "vocab_size": self.vocab_size,
             "num_cloned": self.num_cloned,
             "clone_fraction": self.clone_fraction,
-            "clone_specials": self.clone_specials,
+            "share_special_tokens": self.share_special_tokens,
             "anchors": self.anchors_mode,
             "seed": self.seed,
             "shared_special_ids": self.shared_special_ids.tolist(),
+            "shared_ids_description": self.describe_shared(),
             "anchor_ids": self.anchor_ids.tolist(),
             "language_ranges": {f"L{k}": list(self.language_range(k)) for k in range(1, self.num_languages + 1)},
         }
@@ -340,7 +362,7 @@ class ClonedTokenizer:
             num_languages=cfg["num_languages"],
             anchors=cfg["anchor_ids"],
             seed=cfg["seed"],
-            clone_specials=cfg["clone_specials"],
+            share_special_tokens=_shares_specials(cfg),
         )
         tok.anchors_mode = cfg["anchors"]
         if tok.num_cloned != cfg["num_cloned"] or tok.shared_special_ids.tolist() != cfg["shared_special_ids"]:
@@ -374,6 +396,13 @@ class ClonedTokenizer:
             **specials,
         )
         return tok
+
+
+def _shares_specials(cfg: dict[str, Any]) -> bool:
+    """Read ``share_special_tokens`` from a saved config (files of hf_clonelang 0.1 wrote ``clone_specials``)."""
+    if "share_special_tokens" in cfg:
+        return bool(cfg["share_special_tokens"])
+    return not cfg.get("clone_specials", False)
 
 
 def _remap_tokenizer_json(spec: dict, remap: Any) -> None:

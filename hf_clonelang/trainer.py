@@ -35,6 +35,7 @@ from transformers import Trainer, TrainingArguments
 
 from .collator import CloneCollator
 from .errors import ConfigError
+from .modeling import EMBEDDING_SCALE_KEY
 from .sampling import POOL_EXHAUSTED, SAMPLING_MODES, LanguageAssignment, ScheduledDataset, ScheduledSampler
 from .schedules import LanguageSchedule
 from .tokenization import ClonedTokenizer
@@ -91,6 +92,14 @@ class ImbalanceTrainingArguments(TrainingArguments):
     alignment_gradient_blocks: int = field(
         default=4, metadata={"help": "How many of those blocks also go into the gradient cosine (0: skip it)."}
     )
+    cosine_spans_warmup: bool = field(
+        default=False,
+        metadata={
+            "help": "The paper's (Languini's) learning-rate shape: the cosine decay runs over the whole run and the "
+            "linear warm-up multiplies it, lr(s) = min(s, W)/W * cosine(s / T) for step s = 1..T, instead of the "
+            "cosine starting after the warm-up. Needs lr_scheduler_type cosine or cosine_with_min_lr."
+        },
+    )
     remove_unused_columns: bool = field(
         default=False, metadata={"help": "Must stay False: the language tag has to reach the collator."}
     )
@@ -110,6 +119,12 @@ class ImbalanceTrainingArguments(TrainingArguments):
                 raise ConfigError(f"{name}={getattr(self, name)!r} is not allowed: use one of {', '.join(allowed)}")
         if self.remove_unused_columns:
             raise ConfigError("remove_unused_columns=True is not allowed: it strips the language tag; use False")
+        scheduler = str(getattr(self.lr_scheduler_type, "value", self.lr_scheduler_type))
+        if self.cosine_spans_warmup and scheduler not in ("cosine", "cosine_with_min_lr"):
+            raise ConfigError(
+                f"cosine_spans_warmup=True is not allowed with lr_scheduler_type={scheduler!r}: use cosine or "
+                "cosine_with_min_lr"
+            )
         if not str(self.language_schedule).startswith("temperature:"):  # temperature needs the pool's sizes
             schedule = LanguageSchedule.from_string(self.language_schedule, self.num_languages)
             if not schedule.is_constant and self.max_steps <= 0:
@@ -210,6 +225,49 @@ class ImbalanceTrainer(Trainer):
         """How often each language's rows were used (pool mode; in clone mode, passes over the blocks)."""
         step = self.state.global_step if step is None else step
         return self.sampler.pool_epochs(step * self.samples_per_step)
+
+    # ------------------------------------------------------------------ optimisation
+    def create_optimizer(self, model: Any = None) -> torch.optim.Optimizer:
+        """Trainer's optimizer; a model with a folded input-embedding factor (`modeling.fold_input_embedding_scale`)
+        gets its input embedding in a group of its own: learning rate × the factor, weight decay and Adam's epsilon
+        ÷ the factor, so that every step is the paper's step on the unfolded weights."""
+        optimizer = super().create_optimizer(model)
+        opt_model = self.model if model is None else model
+        scale = float(getattr(opt_model.config, EMBEDDING_SCALE_KEY, None) or 1.0)
+        embedding = opt_model.get_input_embeddings().weight
+        if scale == 1.0 or any(g.get("clonelang_embedding") for g in optimizer.param_groups):
+            return optimizer
+        for group in optimizer.param_groups:
+            kept = [p for p in group["params"] if p is not embedding]
+            if len(kept) < len(group["params"]):
+                group["params"] = kept
+                settings = {k: v for k, v in group.items() if k != "params"}
+                settings.update(lr=group["lr"] * scale, weight_decay=group["weight_decay"] / scale)
+                if "eps" in settings:  # Adam's epsilon sits beside a gradient that is 1/scale of the paper's
+                    settings["eps"] = settings["eps"] / scale
+                optimizer.add_param_group({**settings, "params": [embedding], "clonelang_embedding": True})
+                break
+        return optimizer
+
+    def create_scheduler(self, num_training_steps: int, optimizer: Any = None) -> Any:
+        """Trainer's scheduler, or with ``cosine_spans_warmup`` the paper's: step s = 1..T gets
+        ``min(s, W)/W · (r + (1 - r)·(1 + cos(π·s/T))/2)`` times the peak rate (r: ``min_lr_rate``)."""
+        if not self.args.cosine_spans_warmup or self.lr_scheduler is not None:
+            return super().create_scheduler(num_training_steps, optimizer)
+        kwargs = dict(self.args.lr_scheduler_kwargs or {})
+        peak = self.args.learning_rate
+        rate = kwargs["min_lr"] / peak if "min_lr" in kwargs else float(kwargs.get("min_lr_rate", 0.0))
+        warmup = max(1, self.args.get_warmup_steps(num_training_steps))
+        total = max(1, num_training_steps)
+
+        def factor(step: int) -> float:
+            s = step + 1  # LambdaLR's step 0 is the first optimizer step; the paper counts it as 1
+            cosine = 0.5 * (1 + math.cos(math.pi * min(s, total) / total))
+            return min(s, warmup) / warmup * (rate + (1 - rate) * cosine)
+
+        self.lr_scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer or self.optimizer, factor)
+        self._created_lr_scheduler = True
+        return self.lr_scheduler
 
     # ------------------------------------------------------------------ loss
     def compute_loss(

@@ -12,6 +12,7 @@ from transformers import GPT2LMHeadModel
 from hf_clonelang import ClonedTokenizer
 from hf_clonelang.alignment import (
     alignment_report,
+    block_outputs,
     embedding_alignment,
     gradient_alignment,
     hidden_alignment,
@@ -105,15 +106,17 @@ def test_gradient_cosine_leaves_grad_and_optimizer_alone(model, tok, blocks):
         p.grad = torch.full_like(p, 0.5)
     optimizer.step()
     state = {k: {n: v.clone() for n, v in s.items() if torch.is_tensor(v)} for k, s in optimizer.state.items()}
-    same = gradient_alignment(model, blocks, blocks, batch_size=4)
-    assert all(g == pytest.approx(1.0) for g in same["gradient_cosine_per_tensor"].values())
+    same = gradient_alignment(model, blocks[:4], blocks[:4])
+    # the key bias gets no gradient (softmax ignores a shift shared by all keys): its cosine is noise, as in the paper
+    assert all(g == pytest.approx(1.0) for n, g in same["gradient_cosine_per_tensor"].items() if ".k.bias" not in n)
     assert len(same["gradient_cosine_per_layer"]) == 2
+    assert len(same["gradient_cosine_per_tensor"]) == 2 * 16  # the paper's 16 tensors per block: Q, K, V apart
     assert {"transformer.wte.weight", "lm_head.weight"} <= set(same["gradient_cosine_embeddings"])
     assert "transformer.wpe.weight" in same["gradient_cosine_other"]
     assert all(torch.equal(p.grad, torch.full_like(p, 0.5)) for p in params)
     for k, s in optimizer.state.items():
         assert all(torch.equal(state[k][n], v) for n, v in s.items() if torch.is_tensor(v))
-    clones = gradient_alignment(model, tok.to_language(blocks, 1), tok.to_language(blocks, 3))
+    clones = gradient_alignment(model, tok.to_language(blocks[:4], 1), tok.to_language(blocks[:4], 3))
     assert clones["gradient_cosine_mean"] < 0.99  # different languages, different gradients
 
 
@@ -143,3 +146,114 @@ def test_report_for_every_pair_is_json_and_summarizes(model, tok, blocks):
     flat = summarize(report)
     assert flat["L1_L2_hidden_cosine"] == pytest.approx(np.mean(report["L1-L2"]["hidden_cosine"][1:]))
     assert "L1_L3_gradient_cosine" in flat
+
+
+@pytest.fixture(scope="module")
+def biased_model(tok):
+    """A tiny GPT-2 whose final LayerNorm has a large bias: after it, every state points the same way."""
+    torch.manual_seed(5)
+    m = GPT2LMHeadModel(gpt2_config("tiny", tok.vocab_size, 16, n_layer=2, n_embd=32, n_head=2)).eval()
+    with torch.no_grad():
+        m.transformer.ln_f.bias.fill_(50.0)
+    return m
+
+
+def test_hidden_states_are_the_blocks_outputs_before_the_final_norm(biased_model, tok, blocks):
+    a, b = tok.to_language(blocks, 1), tok.to_language(blocks, 3)
+    states = block_outputs(biased_model, a)
+    with torch.no_grad():
+        reference = biased_model(input_ids=a, output_hidden_states=True).hidden_states
+    assert len(states) == len(reference) == 3
+    for mine, theirs in zip(states[:-1], reference[:-1], strict=True):  # embeddings and block 1: no norm either way
+        assert torch.allclose(mine, theirs.double(), atol=1e-5)
+    with torch.no_grad():
+        last = biased_model.transformer.ln_f(states[-1].float())
+    assert torch.allclose(last, reference[-1], atol=1e-4)  # transformers' last entry is ours after ln_f
+    assert not torch.allclose(states[-1], reference[-1].double(), atol=1.0)
+
+    out = hidden_alignment(biased_model, a, b, batch_size=5)
+    sb = block_outputs(biased_model, b)
+    for layer in range(3):  # by hand: the mean over positions of each pair, then over pairs
+        by_hand = F.cosine_similarity(states[layer], sb[layer], dim=-1).mean(dim=1).mean()
+        assert out["hidden_cosine"][layer] == pytest.approx(float(by_hand), abs=1e-9)
+    with torch.no_grad():
+        normed_b = biased_model(input_ids=b, output_hidden_states=True).hidden_states[-1]
+    assert float(F.cosine_similarity(reference[-1], normed_b, dim=-1).mean()) > 0.99  # what the old entry said
+    assert out["hidden_cosine"][-1] < 0.9
+
+
+def test_padding_is_left_out_per_pair(model, tok, blocks):
+    a, b = tok.to_language(blocks, 1), tok.to_language(blocks, 2)
+    mask = torch.ones_like(a)
+    mask[0, 4:] = 0  # the first pair has 4 positions, the others 16: each pair weighs the same
+    out = hidden_alignment(model, a, b, mask_a=mask, mask_b=mask, batch_size=12)
+    sa, sb = block_outputs(model, a, mask), block_outputs(model, b, mask)
+    for layer in range(3):
+        cos = F.cosine_similarity(sa[layer], sb[layer], dim=-1)
+        per_pair = torch.cat([cos[:1, :4].mean(dim=1), cos[1:].mean(dim=1)])
+        assert out["hidden_cosine"][layer] == pytest.approx(float(per_pair.mean()), abs=1e-9)
+
+
+def test_real_pairs_use_one_matching_on_the_layer_averaged_similarity(model, tok, blocks):
+    a = tok.to_language(blocks[:3], 1)
+    b = tok.to_language(blocks[:3].flip(dims=[1]), 2)  # the "translation": other order, other language
+    mask_b = torch.ones_like(b)
+    mask_b[:, 11:] = 0
+    out = hidden_alignment(model, a, b, mask_b=mask_b, matching="hungarian", batch_size=2)
+    sa, sb = block_outputs(model, a), block_outputs(model, b, mask_b)
+    expected = np.zeros(3)
+    for i in range(3):
+        sims = [F.normalize(x[i], dim=-1) @ F.normalize(y[i, :11], dim=-1).T for x, y in zip(sa, sb, strict=True)]
+        rows, cols = max_weight_matching(torch.stack(sims[1:]).mean(dim=0).numpy())
+        expected += [float(s[rows, cols].mean()) for s in sims]
+    assert np.allclose(out["hidden_cosine"], expected / 3, atol=1e-9)
+
+
+def test_gradient_cosine_is_the_papers_per_pair_estimator(model, tok, blocks):
+    """For each pair: gradients of the mean token loss in each language, cosine per tensor (Q, K, V apart); then
+    the mean over pairs, then over the blocks' tensors. Checked against plain autograd, pair by pair."""
+    a, b = tok.to_language(blocks[:3], 1), tok.to_language(blocks[:3], 2)
+    out = gradient_alignment(model, a, b)
+    params = dict(model.named_parameters())
+    per_pair: dict[str, list[float]] = {}
+    summed: dict[str, list[torch.Tensor]] = {}
+    for i in range(3):
+        grads = []
+        for ids in (a[i : i + 1], b[i : i + 1]):
+            loss = model(input_ids=ids, labels=ids).loss  # transformers' mean token loss
+            grads.append(dict(zip(params, torch.autograd.grad(loss, list(params.values())), strict=True)))
+        for name in params:
+            if ".h." not in name:
+                continue
+            parts = {name: (grads[0][name], grads[1][name])}
+            if "c_attn" in name:
+                stem, kind = name.rsplit(".", 1)
+                thirds = zip(grads[0][name].chunk(3, dim=-1), grads[1][name].chunk(3, dim=-1), strict=True)
+                parts = {f"{stem}.{p}.{kind}": ab for p, ab in zip("qkv", thirds, strict=True)}
+            for key, (ga, gb) in parts.items():
+                per_pair.setdefault(key, []).append(float(F.cosine_similarity(ga.flatten(), gb.flatten(), dim=0)))
+                acc = summed.setdefault(key, [torch.zeros_like(ga), torch.zeros_like(gb)])
+                acc[0] += ga
+                acc[1] += gb
+    assert set(out["gradient_cosine_per_tensor"]) == set(per_pair)
+    for key, values in per_pair.items():
+        assert out["gradient_cosine_per_tensor"][key] == pytest.approx(np.mean(values), abs=1e-5)
+    assert out["gradient_cosine_mean"] == pytest.approx(np.mean([np.mean(v) for v in per_pair.values()]), abs=1e-5)
+    coarse = np.mean([float(F.cosine_similarity(x.flatten(), y.flatten(), dim=0)) for x, y in summed.values()])
+    assert out["gradient_cosine_summed_mean"] == pytest.approx(coarse, abs=1e-5)
+    assert abs(out["gradient_cosine_mean"] - coarse) > 1e-3  # the two estimators are not the same number
+    fused = gradient_alignment(model, a, b, split_qkv=False)
+    assert len(fused["gradient_cosine_per_tensor"]) == 2 * 12 and not fused["gradient_qkv_split"]
+
+
+def test_hidden_and_gradient_alignment_are_public(model, tok, blocks):
+    import hf_clonelang
+
+    a, b = tok.to_language(blocks[:2], 1), tok.to_language(blocks[:2], 2)
+    assert set(hf_clonelang.hidden_alignment(model, a, b)) == {
+        "hidden_cosine",
+        "hidden_cosine_centred",
+        "retrieval_at_1",
+        "cka",
+    }
+    assert "gradient_cosine_mean" in hf_clonelang.gradient_alignment(model, a, b)

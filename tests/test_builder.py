@@ -54,6 +54,24 @@ def test_rows_are_in_their_language(built):
         assert (rows == k).mean() > 0.9
 
 
+def test_defaults_leave_no_shared_id_in_rows_of_other_languages(built):
+    """The paper clones every id but padding: with the defaults, a row of language k >= 2 holds only ids of k,
+    end-of-document tokens included (a shared EOD is a frequent anchor that changes the alignment result)."""
+    builder, dsd = built
+    tok = builder.cloned_tokenizer
+    eod = tok.base.eos_token_id
+    assert tok.shared_ids.tolist() == [tok.pad_token_id]
+    train = dsd["train"]
+    ids, langs = np.array(train["input_ids"]), np.array(train["language"])
+    for k in (2, 3):
+        rows = [ids[langs == k]] + [np.array(dsd[f"{kind}_L{k}"]["input_ids"]) for kind in ("validation", "test")]
+        for block in rows:
+            assert np.all(tok.language_of(block) == k)
+            assert not np.isin(block, tok.shared_ids).any()
+            assert block.min() >= tok.base_vocab_size  # nothing of L1 either
+        assert (rows[0] == tok.to_language(eod, k)).any()  # the end-of-document token is there, in language k
+
+
 def test_held_out_blocks_are_parallel_in_every_language(built):
     builder, dsd = built
     tok = builder.cloned_tokenizer

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from hf_clonelang import ConfigError
-from hf_clonelang.efficiency import fit_power_law, mlpe, token_efficiency
+from hf_clonelang.efficiency import fit_power_law, mlpe, monolingual_curves, token_efficiency
 
 FRACTIONS = [0.05, 0.1, 0.2, 0.3, 0.5, 0.7, 1.0]
 
@@ -79,3 +79,32 @@ def test_tokens_seen_must_be_positive():
     law = fit_power_law(FRACTIONS, _ppl(FRACTIONS))
     with pytest.raises(ConfigError, match="tokens_seen=0"):
         token_efficiency(float(_ppl(0.5)), 0, law, 1000)
+
+
+def test_the_fit_is_the_papers_unstarted_least_squares_on_inverse_perplexity():
+    from scipy.optimize import curve_fit
+
+    fractions = [0.05, 0.1, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0]
+    ppls = [82, 48.36, 25.31, 24.3, 23.5, 22.9, 22.3, 21.93]
+    (a, b, c), _ = curve_fit(lambda x, a, b, c: c - a * x ** (-b), np.array(fractions), 1 / np.array(ppls))
+    law = fit_power_law(fractions, ppls)
+    assert (law.a, law.b, law.c) == pytest.approx((a, b, c), rel=1e-4)
+
+
+def test_both_estimators_are_given_and_labelled():
+    ppls = [990, 900, 600, 300, 120, 60, 40]  # a curve the power law cannot follow
+    curves = monolingual_curves(FRACTIONS, ppls)
+    assert list(curves) == ["power-law", "loglog-interpolation"]
+    power, interp = curves["power-law"], curves["loglog-interpolation"]
+    assert power.kind == "power-law" and not power.acceptable and "not acceptable" in power.describe()
+    assert power.max_relative_error > 0.05 or power.b <= 0.02
+    assert interp.kind == "loglog-interpolation" and interp.acceptable
+    # by hand: PPL 200 lies between x = 0.3 (300) and x = 0.5 (120) on the log-log line
+    t = (np.log(200) - np.log(300)) / (np.log(120) - np.log(300))
+    assert interp.fraction(200) == pytest.approx(np.exp(np.log(0.3) + t * (np.log(0.5) - np.log(0.3))))
+    teff = {k: token_efficiency(200, 0.2 * 1000, law, 1000).teff for k, law in curves.items()}
+    assert teff["loglog-interpolation"] == pytest.approx(interp.fraction(200) / 0.2)
+    assert teff["power-law"] != pytest.approx(teff["loglog-interpolation"], rel=0.01)
+    good = monolingual_curves(FRACTIONS, _ppl(FRACTIONS))["power-law"]
+    assert good.acceptable and good.b == pytest.approx(0.4, rel=1e-4)
+    assert fit_power_law(FRACTIONS, ppls).kind == "loglog-interpolation"  # the fallback, when asked for

@@ -159,23 +159,17 @@ def test_the_pushed_files_and_the_card_metadata(hub, pushed_run):
     assert not (pushed_run / "README.md").read_text().count("tester/tiny-run")  # the local card is left alone
 
 
-def test_probe_a_pushed_checkpoint_zero_shot(hub, tmp_path):
+def test_probe_a_pushed_checkpoint_zero_shot(hub, pushed_run, tmp_path):
     data = tmp_path / "probe.jsonl"
     _run(hub, "-m", "hf_clonelang.cli", "stories", "--num", "160", "--seed", "1", "--output", str(data))
-    proc = _run(
-        hub,
-        str(ROOT / "examples" / "probe_zero_shot.py"),
-        "--model",
-        "tester/tiny-run",
-        "--data",
-        str(data),
-        "--epochs",
-        "3",
-    )
-    lines = proc.stdout.strip().splitlines()
-    assert any(line.startswith("accuracy in L1 (trained):") for line in lines)
-    zero_shot = next(line for line in lines if line.startswith("accuracy in L2 (zero-shot):"))
-    assert 0.0 <= float(zero_shot.split()[-1]) <= 1.0
+    script = str(ROOT / "examples" / "probe_zero_shot.py")
+    args = ("--model", "tester/tiny-run", "--data", str(data), "--epochs", "3", "--eval-every", "2")
+    for extra in ((), ("--linear-probe",)):  # full fine-tuning (the paper's recipe, the default), a linear probe
+        lines = _run(hub, script, *args, *extra).stdout.strip().splitlines()
+        assert any(line.startswith("accuracy in L1 (trained):") for line in lines)
+        zero_shot = next(line for line in lines if line.startswith("accuracy in L2 (zero-shot):"))
+        assert 0.0 <= float(zero_shot.split()[-1]) <= 1.0
+        assert any(line.startswith("majority-class baseline:") for line in lines)
 
 
 @pytest.mark.parametrize(

@@ -27,11 +27,11 @@ def _valid_base_ids(tok):
     n=st.integers(1, 6),
     fraction=st.floats(0.05, 1.0),
     seed=st.integers(0, 2**16),
-    clone_specials=st.booleans(),
+    share_specials=st.booleans(),
     data=st.data(),
 )
-def test_id_maps_round_trip_and_stay_disjoint(base_tokenizer, n, fraction, seed, clone_specials, data):
-    tok = ClonedTokenizer(base_tokenizer, n, clone_fraction=fraction, seed=seed, clone_specials=clone_specials)
+def test_id_maps_round_trip_and_stay_disjoint(base_tokenizer, n, fraction, seed, share_specials, data):
+    tok = ClonedTokenizer(base_tokenizer, n, clone_fraction=fraction, seed=seed, share_special_tokens=share_specials)
     base_ids = np.array(data.draw(st.lists(st.sampled_from(_valid_base_ids(tok).tolist()), min_size=1, max_size=50)))
     cloned = set(tok.cloned_ids.tolist())
     for k in range(1, n + 1):
@@ -84,27 +84,41 @@ def test_explicit_anchor_list_and_conflicting_fraction(base_tokenizer):
     assert tok.to_language(20, 4) == 20 and tok.language_of(tok.to_language(11, 4)) == 4
     with pytest.raises(ConfigError, match="either an explicit anchor list or a clone_fraction"):
         ClonedTokenizer(base_tokenizer, 2, clone_fraction=0.5, anchors=[10, 20, 30])
-    with pytest.raises(ConfigError, match="anchor id 0"):  # 0 is the end-of-document special
-        ClonedTokenizer(base_tokenizer, 2, anchors=[0])
+    with pytest.raises(ConfigError, match="anchor id 1"):  # 1 is padding, shared anyway
+        ClonedTokenizer(base_tokenizer, 2, anchors=[1])
 
 
-def test_specials_shared_by_default_and_cloned_on_request(base_tokenizer):
+def test_specials_cloned_by_default_and_shared_on_request(base_tokenizer):
     eos, pad = base_tokenizer.eos_token_id, base_tokenizer.pad_token_id
-    shared = ClonedTokenizer(base_tokenizer, 3)
-    assert shared.to_language(eos, 3) == eos and shared.language_of(eos) == SHARED
-    paper = ClonedTokenizer(base_tokenizer, 3, clone_specials=True)
+    paper = ClonedTokenizer(base_tokenizer, 3)  # the paper: every id but padding is cloned
     assert paper.to_language(eos, 3) != eos and paper.language_of(paper.to_language(eos, 3)) == 3
     assert paper.to_language(pad, 3) == pad  # padding always stays shared
+    assert paper.shared_ids.tolist() == [pad] and paper.num_cloned == paper.base_vocab_size - 1
+    assert "only padding, `<pad>` (id 1)" in paper.describe_shared()
+    shared = ClonedTokenizer(base_tokenizer, 3, share_special_tokens=True)
+    assert shared.to_language(eos, 3) == eos and shared.language_of(eos) == SHARED
+    assert shared.shared_ids.tolist() == sorted([eos, pad])
+    assert "`<|endoftext|>` (id 0)" in shared.describe_shared()
+
+
+def test_tokenizer_files_of_version_0_1_load(base_tokenizer, tmp_path):
+    """cloned_tokenizer.json of hf_clonelang 0.1 said clone_specials (default False: specials shared)."""
+    ClonedTokenizer(base_tokenizer, 2, share_special_tokens=True).save_pretrained(tmp_path)
+    path = tmp_path / "cloned_tokenizer.json"
+    cfg = json.loads(path.read_text())
+    cfg["clone_specials"] = not cfg.pop("share_special_tokens")
+    path.write_text(json.dumps(cfg))
+    assert ClonedTokenizer.from_pretrained(tmp_path).share_special_tokens
 
 
 def test_every_container_type(base_tokenizer):
     tok = ClonedTokenizer(base_tokenizer, 3)
-    ids = [5, 17, 0, 299]
+    ids = [5, 17, 1, 299]  # 1: padding, shared
     expected = tok.to_language(np.array(ids), 2)
     assert tok.to_language(ids, 2) == expected.tolist()
     assert tok.to_language(tuple(ids), 2) == expected.tolist()
     assert tok.to_language(17, 2) == int(expected[1])
-    assert tok.to_language([[5, 17], [0], []], 2) == [expected[:2].tolist(), [0], []]  # ragged batch
+    assert tok.to_language([[5, 17], [1], []], 2) == [expected[:2].tolist(), [1], []]  # ragged batch
     as_int32 = tok.to_language(np.array(ids, dtype=np.int32), 2)
     assert as_int32.dtype == np.int32 and as_int32.tolist() == expected.tolist()
     tensor = tok.to_language(torch.tensor([ids, ids]), 2)
@@ -197,7 +211,7 @@ def _check_standalone(tok, folder, texts):
 
 
 def test_standalone_byte_level_bpe(base_tokenizer, tmp_path):
-    tok = ClonedTokenizer(base_tokenizer, 3, clone_fraction=0.9)
+    tok = ClonedTokenizer(base_tokenizer, 3, clone_fraction=0.9, share_special_tokens=True)
     _check_standalone(tok, tmp_path, [TEXT, "Ünïcödé & émojis 🦊 are bytes too."])
     plain = AutoTokenizer.from_pretrained(tmp_path, subfolder="tokenizers/L2")
     assert plain.decode(plain(TEXT)["input_ids"]) == TEXT
@@ -205,7 +219,7 @@ def test_standalone_byte_level_bpe(base_tokenizer, tmp_path):
 
 
 def test_standalone_with_cloned_specials(base_tokenizer, tmp_path):
-    tok = ClonedTokenizer(base_tokenizer, 2, clone_specials=True)
+    tok = ClonedTokenizer(base_tokenizer, 2)
     _check_standalone(tok, tmp_path, [TEXT + "<|endoftext|>And more."])
 
 
@@ -228,7 +242,7 @@ def test_standalone_wordlevel_and_wordpiece(story_texts, tmp_path):
     )
     wp.post_processor = processors.BertProcessing(("[SEP]", 3), ("[CLS]", 2))
     wordpiece = _wrap(wp, unk_token="[UNK]", pad_token="[PAD]", cls_token="[CLS]", sep_token="[SEP]")
-    tok = ClonedTokenizer(wordpiece, 2, clone_specials=True)  # [CLS]/[SEP] move: the post-processor must follow
+    tok = ClonedTokenizer(wordpiece, 2)  # [CLS]/[SEP] move: the post-processor must follow
     _check_standalone(tok, tmp_path / "wp", [TEXT])
     ids = AutoTokenizer.from_pretrained(tmp_path / "wp", subfolder="tokenizers/L2")(TEXT)["input_ids"]
     assert ids[0] == tok.to_language(2, 2) != 2
@@ -244,5 +258,5 @@ def test_standalone_unigram_with_template_and_extra_special(story_texts, tmp_pat
     )
     uni.post_processor = processors.TemplateProcessing(single="$A </s>", special_tokens=[("</s>", 1)])
     unigram = _wrap(uni, pad_token="<pad>", eos_token="</s>", unk_token="<unk>", extra_special_tokens=["<sep2>"])
-    tok = ClonedTokenizer(unigram, 3, clone_fraction=0.75, clone_specials=True)
+    tok = ClonedTokenizer(unigram, 3, clone_fraction=0.75)
     _check_standalone(tok, tmp_path, [TEXT, "Qq ¤ unknown <sep2> pieces"])

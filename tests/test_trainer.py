@@ -184,3 +184,54 @@ def test_evaluation_adds_the_alignment_summary(corpus, tmp_path):
     assert trainer.last_alignment["L1-L2"]["blocks"] == 6
     off = _train(corpus, tmp_path / "off", max_steps=2, alignment_blocks=0)
     assert not any("hidden_cosine" in k for k in off.evaluate())
+
+
+def test_a_folded_input_embedding_trains_exactly_like_the_papers_scaled_one(corpus, tmp_path):
+    """The paper's GPT computes E[id]·√h. Folding √h into the weights (E' = √h·E) and training E' with √h times the
+    learning rate and 1/√h the weight decay gives the same model at every step (Adam ignores gradient scale)."""
+    from hf_clonelang.modeling import EMBEDDING_SCALE_KEY, fold_input_embedding_scale
+
+    dsd, tok = corpus
+    train = dsd["train"].remove_columns(["language"])
+    paper, folded = _model(tok, seed=3), _model(tok, seed=3)
+    scale = math.sqrt(64)
+    paper.transformer.wte.register_forward_hook(lambda module, args, out: out * scale)  # the paper's forward
+    assert fold_input_embedding_scale(folded) == scale and getattr(folded.config, EMBEDDING_SCALE_KEY) == scale
+    trained = []
+    for model, name in ((paper, "paper"), (folded, "folded")):
+        args = _args(tmp_path / name, max_steps=5, weight_decay=0.1, max_grad_norm=0.0, learning_rate=3e-3)
+        trainer = ImbalanceTrainer(model=model, args=args, train_dataset=train, processing_class=tok)
+        trainer.train()
+        trained.append(trainer)
+    groups = trained[1].optimizer.param_groups
+    embedding = next(g for g in groups if any(p is folded.transformer.wte.weight for p in g["params"]))
+    assert len(embedding["params"]) == 1
+    assert embedding["weight_decay"] == pytest.approx(0.1 / scale)
+    assert embedding["initial_lr"] == pytest.approx(3e-3 * scale) and embedding["eps"] == pytest.approx(1e-8 / scale)
+    assert torch.allclose(folded.transformer.wte.weight, paper.transformer.wte.weight * scale, rtol=1e-4, atol=1e-5)
+    ids = torch.as_tensor(dsd["validation_L1"][:4]["input_ids"])
+    with torch.no_grad():
+        assert torch.allclose(folded(input_ids=ids).logits, paper(input_ids=ids).logits, rtol=1e-3, atol=1e-3)
+
+
+def test_the_papers_learning_rate_shape(corpus, tmp_path):
+    """Languini: lr(s) = min(s, W)/W · (r + (1 - r)·(1 + cos(π·s/T))/2) for optimizer steps s = 1..T."""
+    dsd, tok = corpus
+    args = _args(
+        tmp_path, max_steps=40, warmup_steps=10, learning_rate=6e-4, lr_scheduler_type="cosine_with_min_lr",
+        lr_scheduler_kwargs={"min_lr_rate": 0.01}, cosine_spans_warmup=True,
+    )  # fmt: skip
+    trainer = ImbalanceTrainer(
+        model=_model(tok), args=args, train_dataset=dsd["train"].remove_columns(["language"]), processing_class=tok
+    )
+    trainer.create_optimizer_and_scheduler(num_training_steps=40)
+    seen = []
+    for _ in range(40):
+        seen.append(trainer.lr_scheduler.get_last_lr()[0])
+        trainer.optimizer.step()
+        trainer.lr_scheduler.step()
+    by_hand = [6e-4 * min(s, 10) / 10 * (0.01 + 0.99 * (1 + math.cos(math.pi * s / 40)) / 2) for s in range(1, 41)]
+    assert seen == pytest.approx(by_hand, rel=1e-9)
+    assert seen[-1] == pytest.approx(6e-6)  # the paper's final rate, 6e-4 -> 6e-6
+    with pytest.raises(ConfigError, match="cosine_spans_warmup=True is not allowed with lr_scheduler_type='linear'"):
+        _args(tmp_path, cosine_spans_warmup=True, lr_scheduler_type="linear")
