@@ -1,13 +1,18 @@
 """``hf-clonelang reproduce``: the paper's experimental grid at a chosen scale, through the main training job.
 
 The grid: monolingual runs at budget fractions (each with its own full learning-rate schedule, as in the paper;
-dense between 0.1 and 0.5), then bilingual 50/50, 90/10 and the ``0.1_0.9`` schedule (repeated per seed), and
-optionally ten languages (uniform, and the paper's ``l1:0.5``). Every run uses the same model and the same joint
-vocabulary of two languages (ten for the ten-language runs), so monolingual and bilingual runs differ only in the
-languages of their blocks. Runs go in parallel processes with one thread each (two 1-thread runs beat one 2-thread
-run on small CPUs), longest first; a run already finished in the output folder is skipped, an interrupted one
-resumes from its last checkpoint. The analysis (`hf_clonelang.report`) then fits the monolingual curve, computes
-TEff, measures alignment on the final models, and writes ``report.md``, ``results.json`` and figures.
+dense between 0.1 and 0.5, and above the full budget), then bilingual 50/50, 90/10 and the ``0.1_0.9`` schedule
+(repeated per seed, and per budget multiplier of ``--lengths``: the paper's longer training), and optionally ten
+languages (uniform, and the paper's ``l1:0.5``). Every run uses the same model and the same joint vocabulary of two
+languages (ten for the ten-language runs), so monolingual and bilingual runs differ only in the languages of their
+blocks. The paper's scales (``mini``, ``small``, ``medium``) use the paper's recipe; the CPU scales a recipe for few
+steps. Flags after ``--`` go to every run (an ablation is one command); ``--dry-run`` writes ``plan.json`` with
+every run's resolved arguments and trains nothing.
+
+Runs go in parallel processes with one thread each (two 1-thread runs beat one 2-thread run on small CPUs), longest
+first; a run already finished in the output folder is skipped, an interrupted one resumes from its last
+checkpoint. The analysis (`hf_clonelang.report`) then fits the monolingual curve, computes TEff by both estimators,
+measures alignment on the final models, and writes ``report.md``, ``results.json`` and figures.
 """
 
 from __future__ import annotations
@@ -268,7 +273,7 @@ def run_grid(
     record = {**settings, "seeds": list(seeds), "ten_languages": ten_languages, "lengths": list(lengths)}
     settings_path.write_text(json.dumps(record, indent=2, default=str) + "\n")
     todo = [r for r in runs if not _finished(out / "runs" / r.name)]
-    _prepare_corpora(scale, flags, cache, {r.num_languages for r in todo})
+    _prepare_corpora({r.num_languages: r.args(scale, flags, out, cache, extra) for r in todo})
     jobs = jobs or max(1, min(len(todo), os.cpu_count() or 1))
     todo.sort(key=lambda r: -r.steps * r.num_languages)  # longest first
     failed = []
@@ -385,25 +390,13 @@ def write_plan(out: Path, scale_name: str, corpus: str, runs: list[RunSpec], arg
     return plan
 
 
-def _prepare_corpora(scale: Scale, flags: list[str], cache: Path, languages: set[int]) -> None:
-    """Build the shared corpus once, before parallel runs would race to build it."""
+def _prepare_corpora(argvs: dict[int, list[str]]) -> None:
+    """Build each corpus the runs need once (per number of languages), from a run's own command line, before
+    parallel runs would race to build it."""
     from transformers import HfArgumentParser
 
     from .run_clm import DataArguments, load_corpus
 
-    argv = [
-        *flags,
-        "--block_size",
-        str(scale.block_size),
-        "--vocab_size",
-        str(scale.vocab_size),
-        "--eval_blocks",
-        str(scale.eval_blocks),
-        "--corpus_cache_dir",
-        str(cache),
-    ]
-    if scale.max_documents and not flags:
-        argv += ["--max_documents", str(scale.max_documents)]
-    (data,) = HfArgumentParser(DataArguments).parse_args_into_dataclasses(argv)
-    for n in sorted(languages):
+    for n, argv in sorted(argvs.items()):
+        data, _ = HfArgumentParser(DataArguments).parse_args_into_dataclasses(argv, return_remaining_strings=True)
         load_corpus(data, n, seed=0)

@@ -21,6 +21,7 @@ never move with the schedule.
 from __future__ import annotations
 
 import json
+import logging
 import math
 import os
 import re
@@ -39,6 +40,8 @@ from .modeling import EMBEDDING_SCALE_KEY
 from .sampling import POOL_EXHAUSTED, SAMPLING_MODES, LanguageAssignment, ScheduledDataset, ScheduledSampler
 from .schedules import LanguageSchedule
 from .tokenization import ClonedTokenizer
+
+logger = logging.getLogger(__name__)
 
 DATA_MODES = ("auto", "clone", "pool")
 _EVAL_LOSS = re.compile(r"^(?P<prefix>(?:eval|test)_.+)_loss$")
@@ -207,7 +210,7 @@ class ImbalanceTrainer(Trainer):
             steps = sampler.available // self.samples_per_step
             if steps < 1:
                 raise ConfigError("pool_exhausted='stop': a language runs out of rows before the first step")
-            print(f"pool_exhausted='stop': a language's rows run out after {steps} of {a.max_steps} steps")
+            logger.warning("pool_exhausted='stop': a language's rows run out after %d of %d steps", steps, a.max_steps)
             a.max_steps = steps
             sampler.length = steps * self.samples_per_step
         return sampler
@@ -231,11 +234,19 @@ class ImbalanceTrainer(Trainer):
         """Trainer's optimizer; a model with a folded input-embedding factor (`modeling.fold_input_embedding_scale`)
         gets its input embedding in a group of its own: learning rate × the factor, weight decay and Adam's epsilon
         ÷ the factor, so that every step is the paper's step on the unfolded weights."""
+        given = self.optimizer is not None  # an optimizer passed in by the user is left as it is
         optimizer = super().create_optimizer(model)
         opt_model = self.model if model is None else model
         scale = float(getattr(opt_model.config, EMBEDDING_SCALE_KEY, None) or 1.0)
         embedding = opt_model.get_input_embeddings().weight
-        if scale == 1.0 or any(g.get("clonelang_embedding") for g in optimizer.param_groups):
+        if given and scale != 1.0:
+            logger.warning(
+                "the model's input embedding carries a folded factor of %.4g but the optimizer was given: give its "
+                "input embedding %.4g x the learning rate to train as the paper's model",
+                scale,
+                scale,
+            )
+        if given or scale == 1.0 or any(g.get("clonelang_embedding") for g in optimizer.param_groups):
             return optimizer
         for group in optimizer.param_groups:
             kept = [p for p in group["params"] if p is not embedding]

@@ -45,6 +45,9 @@ def test_card_metadata_and_text(folder):
     text = card.text
     assert "L1 90% / L2 10%" in text and "arXiv:2404.07982" in text
     assert f'load_dataset("{folder}", "L2-r90-10")' in text
+    # exactly which ids every language shares: padding, and for the c0.9 config its anchors
+    assert "| shared ids | only padding, `<pad>` (id 1); every other special token, end-of-document included" in text
+    assert "plus 30 anchor ids (chosen random)" in text  # 10% of the 299 cloneable ids
     info = json.loads((folder / "data" / "L2-r90-10" / "info.json").read_text())
     assert info["summary"]["train"]["L2"]["blocks"] > 0 and info["config"]["ratios"] == [0.9, 0.1]
 

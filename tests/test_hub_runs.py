@@ -156,6 +156,8 @@ def test_the_pushed_files_and_the_card_metadata(hub, pushed_run):
     assert ("validation", "hidden_cosine") in results
     assert 'subfolder="tokenizers/L2"' in card.text and "tester/tiny-run" in card.text
     assert "![language schedule](schedule.png)" in card.text and "arXiv:2404.07982" in card.text
+    assert "| shared ids | only padding, `<pad>` (id 1); every other special token" in card.text
+    assert "input embedding × " in card.text and "untied embeddings" in card.text
     assert not (pushed_run / "README.md").read_text().count("tester/tiny-run")  # the local card is left alone
 
 
