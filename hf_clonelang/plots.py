@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import textwrap
 from pathlib import Path
 from typing import Any
 
@@ -62,7 +63,7 @@ def plot_power_law(laws: dict[str, Any], path: str | Path) -> Path:
     ax.set_xlabel("fraction of the token budget")
     ax.set_ylabel("validation perplexity")
     power = laws.get("power-law")
-    ax.set_title(power.describe() if power is not None else "", fontsize=7)
+    ax.set_title("\n".join(textwrap.wrap(power.describe(), 90)) if power is not None else "", fontsize=7)
     ax.grid(alpha=0.3, which="both")
     ax.legend(fontsize=8)
     fig.tight_layout()
