@@ -289,8 +289,9 @@ def _lengths_table(results: dict[str, Any], figures: dict[str, str]) -> list[str
         "",
         (
             'The bilingual runs at several budgets (the monolingual curve extends to the longest). "Both better": '
-            "mean PPL below 50/50's mean on L1 and on L2 at the same length (with the margin in standard deviations "
-            "of the two settings, when there are several seeds)."
+            "mean PPL below 50/50's mean on L1 and on L2 at the same length. Each language's margin is 50/50's PPL "
+            "minus the setting's (> 0: better), and in standard deviations of the two settings when there are "
+            "several seeds."
         ),
         "",
         (
@@ -324,16 +325,14 @@ def _pair(s: dict[str, Any] | None) -> str:
 def _both_better(s: dict[str, Any] | None, base: dict[str, Any] | None) -> str:
     if s is None or base is None:
         return "–"
-    margins = []
+    gaps, details = [], []
     for lang in ("L1", "L2"):
         a, b = s[f"ppl_{lang}"], base[f"ppl_{lang}"]
         spread = np.hypot(a.get("std") or 0.0, b.get("std") or 0.0)
         gap = b["mean"] - a["mean"]  # > 0: better than 50/50
-        margins.append((gap, gap / spread if spread > 0 else None))
-    verdict = "yes" if all(g > 0 for g, _ in margins) else "no"
-    l2_gap, l2_sd = margins[1]
-    detail = f"L2 {l2_gap:+.2f}" + (f" ({l2_sd:+.1f} sd)" if l2_sd is not None else "")
-    return f"{verdict} ({detail})"
+        gaps.append(gap)
+        details.append(f"{lang} {gap:+.2f}" + (f" ({gap / spread:+.1f} sd)" if spread > 0 else ""))
+    return f"{'yes' if all(g > 0 for g in gaps) else 'no'} ({', '.join(details)})"
 
 
 def _alignment_tables(results: dict[str, Any], figures: dict[str, str]) -> list[str]:

@@ -37,7 +37,7 @@ def test_the_report_has_every_table_filled(finished_grid):
         assert all(re.match(r"^\d+\.\d+", c) for c in cells), row  # PPL, TEff by both estimators, MLPE
     lengths = _table(report, "## Longer training")
     assert [row.split("|")[1].strip() for row in lengths] == ["1×", "2×"]
-    assert all(re.search(r"\| (yes|no) \(L2 [+-]\d", row) for row in lengths), lengths
+    assert all(re.search(r"\| (yes|no) \(L1 [+-]\d[^|]*, L2 [+-]\d", row) for row in lengths), lengths
     align_rows = _table(report, "### Per layer")
     assert len(align_rows) == 2 + 1 + 1  # embeddings, 2 blocks, mean
     assert all("–" not in row for row in align_rows[1:])  # gradients exist for every block
@@ -133,3 +133,14 @@ def test_reproduce_refuses_bad_extra_flags_and_lengths(tmp_path, capsys):
     assert "--lengths=1.0,0.0 is not allowed" in capsys.readouterr().err
     assert main(["reproduce", "--scale", "test", "--output", out, "--jobs", "0"]) == 2
     assert not (tmp_path / "g").exists()
+
+
+def test_both_better_names_each_languages_margin():
+    from hf_clonelang.report import _both_better
+
+    base = {"ppl_L1": {"mean": 34.0, "std": 0.3}, "ppl_L2": {"mean": 34.0, "std": 0.4}}
+    schedule = {"ppl_L1": {"mean": 38.0, "std": 0.0}, "ppl_L2": {"mean": 33.0, "std": 0.3}}
+    # L1 is 4 worse (4 / 0.3 sd), L2 is 1 better (1 / hypot(0.3, 0.4) = 2 sd): not better on both
+    assert _both_better(schedule, base) == "no (L1 -4.00 (-13.3 sd), L2 +1.00 (+2.0 sd))"
+    one_seed = {"ppl_L1": {"mean": 30.0}, "ppl_L2": {"mean": 33.5}}
+    assert _both_better(one_seed, {"ppl_L1": {"mean": 34.0}, "ppl_L2": {"mean": 34.0}}) == "yes (L1 +4.00, L2 +0.50)"
