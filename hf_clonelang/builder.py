@@ -282,6 +282,13 @@ class ClonedCorpusBuilder(datasets.ArrowBasedBuilder):
         token_id = base.convert_tokens_to_ids(token)
         if token_id is None or (token_id == base.unk_token_id and token != base.unk_token):
             raise ConfigError(f"eod token {token!r} is not in the tokenizer's vocabulary: pick one that is")
+        if token_id == base.pad_token_id and not self.config.share_special_tokens:
+            raise ConfigError(
+                f"eod token {token!r} (id {token_id}) is also the tokenizer's padding token, which every language "
+                "shares: the end-of-document token would be a shared anchor. Give the tokenizer a distinct pad "
+                "token, name another end-of-document token with eod_token / --eod-token, or share the special "
+                "tokens on purpose with share_special_tokens / --share-special-tokens"
+            )
         return int(token_id)
 
     def _pack(self, base: Any, eod_id: int) -> tuple[int, np.ndarray]:

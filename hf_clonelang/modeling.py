@@ -26,7 +26,7 @@ from .errors import ConfigError
 PRESETS: dict[str, dict[str, int]] = {
     "tiny": {"n_layer": 2, "n_embd": 128, "n_head": 4},  # CPU: TEff shows already (notes/cpu-scale.md)
     "cpu": {"n_layer": 4, "n_embd": 128, "n_head": 4},  # CPU: the smallest size where alignment shows
-    "mini": {"n_layer": 4, "n_embd": 512, "n_head": 8},  # the paper's mini
+    "mini": {"n_layer": 4, "n_embd": 512, "n_head": 8},  # the paper's mini's layers and width (attention: 8 x 64)
     "small": {"n_layer": 12, "n_embd": 768, "n_head": 12},  # the paper's small (GPT-2 small)
     "medium": {"n_layer": 24, "n_embd": 1024, "n_head": 16},  # the paper's medium
 }
@@ -57,7 +57,8 @@ def gpt2_config(preset: str, vocab_size: int, block_size: int, **overrides: Any)
 
 EMBEDDING_SCALE_KEY = "clonelang_input_embedding_scale"
 """Config field recording a folded input-embedding factor; `ImbalanceTrainer` gives the input embedding this
-learning-rate multiplier (and divides its weight decay by it) so that training stays that of the scaled model."""
+learning-rate multiplier (and divides its weight decay and Adam's epsilon by it) so that training stays that of the
+scaled model."""
 
 
 def fold_input_embedding_scale(model: Any, scale: float | None = None) -> float:
@@ -72,6 +73,11 @@ def fold_input_embedding_scale(model: Any, scale: float | None = None) -> float:
     """
     import torch
 
+    output = model.get_output_embeddings()
+    if output is not None and output.weight is model.get_input_embeddings().weight:
+        raise ConfigError(
+            "the input-embedding factor can be folded only into untied embeddings: the output layer shares them"
+        )
     hidden = model.get_input_embeddings().weight.shape[1]
     if scale is None:
         scale = getattr(model.config, EMBEDDING_SCALE_KEY, None) or math.sqrt(hidden)

@@ -95,7 +95,7 @@ def analyse(out: Path, scale: Any, runs: list[Any], align_blocks: int) -> dict[s
         if r.kind != "multi":
             continue
         run_dir = out / "runs" / r.name
-        run = _analyse_run(run_dir, r, laws, budget, align_blocks)
+        run = _analyse_run(run_dir, r, laws, budget, align_blocks, scale.gradient_pairs)
         results["runs"][r.name] = run
         if laws:  # the run's model card shows TEff once monolingual references exist
             teffs = {k: v["teff"] for k, v in run["languages"].items() if "teff" in v}
@@ -111,7 +111,9 @@ def analyse(out: Path, scale: Any, runs: list[Any], align_blocks: int) -> dict[s
     return results
 
 
-def _analyse_run(run_dir: Path, spec: Any, laws: dict[str, PowerLaw], budget: float, align_blocks: int) -> dict:
+def _analyse_run(
+    run_dir: Path, spec: Any, laws: dict[str, PowerLaw], budget: float, align_blocks: int, gradient_pairs: int
+) -> dict:
     from .runs import align_run
 
     res = _load(run_dir)
@@ -134,8 +136,9 @@ def _analyse_run(run_dir: Path, spec: Any, laws: dict[str, PowerLaw], budget: fl
     }
     if spec.num_languages == 2:
         cached = run_dir / "alignment_eval.json"
-        if not cached.is_file() or "gradient_pairs" not in json.loads(cached.read_text()).get("L1-L2", {}):
-            report = align_run(run_dir, blocks=align_blocks, gradient_blocks=min(32, align_blocks))
+        pairs = min(gradient_pairs, align_blocks)
+        if not cached.is_file() or json.loads(cached.read_text()).get("L1-L2", {}).get("gradient_pairs") != pairs:
+            report = align_run(run_dir, blocks=align_blocks, gradient_blocks=pairs)
             cached.write_text(json.dumps(report, indent=2) + "\n")  # measured with this version's definitions
         run["alignment"] = json.loads(cached.read_text())["L1-L2"]
     return run

@@ -18,7 +18,9 @@ measures alignment on the final models, and writes ``report.md``, ``results.json
 from __future__ import annotations
 
 import json
+import logging
 import os
+import queue
 import subprocess
 import sys
 import time
@@ -29,6 +31,8 @@ from pathlib import Path
 from typing import Any
 
 from .errors import ConfigError
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -49,6 +53,7 @@ class Scale:
     max_documents: int | None
     fractions: tuple[float, ...]
     recipe: dict[str, Any] = field(default_factory=dict)
+    gradient_pairs: int = 32  # parallel pairs of the gradient cosine (the paper: 500; each costs two backward passes)
 
     @property
     def budget_tokens(self) -> int:
@@ -84,9 +89,9 @@ PAPER_RECIPE: dict[str, Any] = {
 steps multiplying a cosine decay to 6e-6 over the run. The paper trained in fp16 with a gradient scaler; bf16 needs
 no scaler and is what current GPUs train in."""
 
-PAPER_MODEL: dict[str, Any] = {"tie_word_embeddings": False, "scale_input_embedding": True}
-"""The paper's GPT: untied embeddings, input embedding × √h (folded into the weights: see `modeling`). Both are the
-training script's defaults too; the paper's scales name them so that the plan shows them."""
+PAPER_MODEL: dict[str, Any] = {"tie_word_embeddings": False}
+"""The paper's GPT: untied embeddings (named so that the plan shows them), which with the script's default brings
+the input embedding × √h (folded into the weights: see `modeling`; the plan's model config records the factor)."""
 
 SCALES: dict[str, Scale] = {
     "test": Scale({"model_preset": "tiny", "n_layer": 2, "n_embd": 32, "n_head": 2}, 32, 300, 8, 30, 16, 16, 600,
@@ -94,11 +99,12 @@ SCALES: dict[str, Scale] = {
     "cpu-tiny": Scale({"model_preset": "cpu"}, 128, 1024, 16, 1000, 256, 256, 40_000,
                       (0.05, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5, 0.75, 1.0, 1.5, 2.0), CPU_RECIPE),
     "mini": Scale({"model_preset": "mini", **PAPER_MODEL}, 512, 16384, 128, 18265, 500, 500, None,
-                  (0.05, 0.1, 0.25, 0.5, 1.0, 1.5, 2.0), PAPER_RECIPE),
+                  (0.05, 0.1, 0.25, 0.5, 1.0, 1.5, 2.0), PAPER_RECIPE, gradient_pairs=500),
     "small": Scale({"model_preset": "small", **PAPER_MODEL}, 512, 16384, 128, 18265, 500, 500, None,
-                   (0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 1.0, 1.5, 2.0, 3.0), PAPER_RECIPE),
+                   (0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 1.0, 1.5, 2.0, 3.0), PAPER_RECIPE,
+                   gradient_pairs=500),
     "medium": Scale({"model_preset": "medium", **PAPER_MODEL}, 512, 16384, 256, 9132, 500, 500, None,
-                    (0.1, 0.24, 0.5, 1.0, 1.2, 1.5, 2.0, 2.4), PAPER_RECIPE),
+                    (0.1, 0.24, 0.5, 1.0, 1.2, 1.5, 2.0, 2.4), PAPER_RECIPE, gradient_pairs=500),
 }  # fmt: skip
 """The paper trains 512-token blocks, 128 per step (256 for medium), 18,265 steps (9,132 for medium), V = 16,384
 per language, with monolingual references at the fractions of its notebook plus 1.5× and 2×. The CPU scales follow
@@ -208,7 +214,8 @@ def _finished(run_dir: Path) -> bool:
     return (run_dir / "all_results.json").is_file()
 
 
-def _launch(spec: RunSpec, argv: list[str], run_dir: Path, log: Path) -> tuple[str, int, float]:
+def _launch(spec: RunSpec, argv: list[str], run_dir: Path, log: Path, gpus: queue.Queue) -> tuple[str, int, float]:
+    """Run one training process (one CPU thread; with GPUs, alone on a GPU taken from ``gpus`` and given back)."""
     if not _finished(run_dir) and any(run_dir.glob("checkpoint-*")):
         argv = [*argv, "--resume_from_checkpoint", "true"]
     env = {
@@ -218,12 +225,31 @@ def _launch(spec: RunSpec, argv: list[str], run_dir: Path, log: Path) -> tuple[s
         "TOKENIZERS_PARALLELISM": "false",
         "HF_DATASETS_DISABLE_PROGRESS_BARS": "1",
     }
+    gpu = gpus.get()
+    if gpu is not None:
+        env["CUDA_VISIBLE_DEVICES"] = str(gpu)
     start = time.perf_counter()
-    with open(log, "w") as f:
-        code = subprocess.run(
-            [sys.executable, "-m", "hf_clonelang.run_clm", *argv], stdout=f, stderr=subprocess.STDOUT, env=env
-        ).returncode
+    try:
+        with open(log, "w") as f:
+            code = subprocess.run(
+                [sys.executable, "-m", "hf_clonelang.run_clm", *argv], stdout=f, stderr=subprocess.STDOUT, env=env
+            ).returncode
+    finally:
+        gpus.put(gpu)
     return spec.name, code, time.perf_counter() - start
+
+
+def _devices(jobs: int | None, runs: int) -> tuple[int, queue.Queue]:
+    """How many runs go in parallel and the GPU each takes: with GPUs visible one run per GPU by default, each
+    pinned to its own (``CUDA_VISIBLE_DEVICES``); without, one run per CPU core, one thread each."""
+    import torch
+
+    visible = torch.cuda.device_count() if torch.cuda.is_available() else 0
+    jobs = jobs or max(1, min(runs, visible or os.cpu_count() or 1))
+    slots: queue.Queue = queue.Queue()
+    for i in range(jobs):
+        slots.put(i % visible if visible else None)
+    return jobs, slots
 
 
 def run_grid(
@@ -252,12 +278,21 @@ def run_grid(
     if not seeds:
         raise ConfigError("--seeds needs at least one seed")
     lengths = _check_lengths(lengths)
-    extra = _check_extra_args(extra_args)
     scale = SCALES[scale_name]
+    extra = _check_extra_args(extra_args, scale)
     out = Path(output).absolute()
     flags = corpus_flags(corpus)
     runs = grid(scale, seeds, ten_languages, lengths)
     cache = out / "corpus_cache"
+    if corpus == "embedded" and scale.budget_tokens > 100_000_000:
+        logger.warning(
+            "--corpus embedded (generated stories, a few million tokens) at --scale %s (%s tokens per run): every run "
+            "would see the same stories hundreds of times, and its BPE learns fewer than %d entries; give a large "
+            "corpus with --corpus",
+            scale_name,
+            f"{scale.budget_tokens:,}",
+            scale.vocab_size,
+        )
     if dry_run:
         return write_plan(out, scale_name, corpus, runs, [r.args(scale, flags, out, cache, extra) for r in runs])
     settings = {"scale": scale_name, "corpus": corpus, "scale_settings": asdict(scale), "extra_args": list(extra)}
@@ -274,7 +309,7 @@ def run_grid(
     settings_path.write_text(json.dumps(record, indent=2, default=str) + "\n")
     todo = [r for r in runs if not _finished(out / "runs" / r.name)]
     _prepare_corpora({r.num_languages: r.args(scale, flags, out, cache, extra) for r in todo})
-    jobs = jobs or max(1, min(len(todo), os.cpu_count() or 1))
+    jobs, gpus = _devices(jobs, len(todo))
     todo.sort(key=lambda r: -r.steps * r.num_languages)  # longest first
     failed = []
     with (
@@ -288,6 +323,7 @@ def run_grid(
                 r.args(scale, flags, out, cache, extra),
                 out / "runs" / r.name,
                 out / "logs" / f"{r.name}.log",
+                gpus,
             )
             for r in todo
         ]
@@ -309,16 +345,36 @@ def _check_lengths(lengths: Sequence[float]) -> tuple[float, ...]:
     return tuple(sorted(set(values)))
 
 
-def _check_extra_args(extra_args: Sequence[str]) -> tuple[str, ...]:
-    """Refuse extra run flags that would change what the grid decides (where a run goes, its language mix...)."""
+def _check_extra_args(extra_args: Sequence[str], scale: Scale) -> tuple[str, ...]:
+    """Refuse extra run flags that would change what the grid decides (where a run goes, its language mix, the
+    tokens per step that the budget T and every TEff assume)."""
     extra = tuple(str(x) for x in extra_args)
-    for item in extra:
-        name = item[2:].split("=", 1)[0].replace("-", "_") if item.startswith("--") else None
+    values: dict[str, str] = {}
+    for i, item in enumerate(extra):
+        if not item.startswith("--"):
+            continue
+        name, eq, value = item[2:].partition("=")
+        name = name.replace("-", "_")
         if name in GRID_FLAGS:
             raise ConfigError(
                 f"extra run flag --{name} is not allowed: the grid sets it for every run (use --output, --seeds, "
                 "--lengths or --scale instead)"
             )
+        values[name] = value if eq else (extra[i + 1] if i + 1 < len(extra) else "")
+    try:
+        batch = int(values.get("per_device_train_batch_size", scale.batch))
+        accumulation = int(values.get("gradient_accumulation_steps", 1))
+        block = int(values.get("block_size", scale.block_size))
+    except ValueError as err:
+        raise ConfigError(f"extra run flags: {err}") from err
+    if batch * accumulation * block != scale.batch * scale.block_size:
+        raise ConfigError(
+            f"extra run flags give {batch} x {accumulation} blocks of {block} tokens per step, not the scale's "
+            f"{scale.batch} x {scale.block_size} that its budget T and every TEff assume: keep "
+            f"per_device_train_batch_size x gradient_accumulation_steps = {scale.batch} (e.g. "
+            f"--per_device_train_batch_size {max(1, scale.batch // 2)} --gradient_accumulation_steps 2) and "
+            f"block_size = {scale.block_size}"
+        )
     return extra
 
 
@@ -348,6 +404,7 @@ def resolve_run(argv: Sequence[str]) -> dict[str, Any]:
             **{k: v for k, v in vars(data_args).items()},
             "num_languages": training.num_languages,
             "joint_vocab_size": vocab,
+            "joint_vocab_size_note": "at most: a BPE trained on a small corpus learns fewer than vocab_size entries",
         },
         "model_arguments": vars(model_args),
     }

@@ -74,8 +74,9 @@ class ModelArguments:
         metadata={
             "help": "Train as the paper's GPT, whose input embedding is multiplied by sqrt(hidden size): the factor "
             "is folded into the weights (initialised sqrt(h) x larger, trained with a sqrt(h) x larger learning "
-            "rate), so the saved model stays a plain GPT-2. Default: on for models trained from scratch (false: "
-            "GPT-2's own unscaled embedding); a --model_name_or_path checkpoint keeps what its config says."
+            "rate), so the saved model stays a plain GPT-2. Default: on for models trained from scratch with untied "
+            "embeddings, off for tied ones (the factor would scale the output layer too); false: GPT-2's own "
+            "unscaled embedding. A --model_name_or_path checkpoint keeps what its config says."
         },
     )
 
@@ -213,7 +214,7 @@ def load_corpus(data: DataArguments, num_languages: int, seed: int) -> tuple[Any
 def model_config(model_args: ModelArguments, vocab_size: int, block_size: int) -> Any:
     """The config of the model to train from scratch (a preset, or ``--config_name``, with the overrides), checked
     against the cloned vocabulary; it records the paper's √h input-embedding factor unless
-    ``--scale_input_embedding false``."""
+    ``--scale_input_embedding false`` or the embeddings are tied."""
     from transformers import AutoConfig
 
     from .modeling import EMBEDDING_SCALE_KEY, check_model_fits, gpt2_config
@@ -227,7 +228,13 @@ def model_config(model_args: ModelArguments, vocab_size: int, block_size: int) -
     else:
         config = gpt2_config(model_args.model_preset, vocab_size, block_size, **overrides)
     check_model_fits(config, vocab_size, block_size)
-    if model_args.scale_input_embedding is not False:  # the paper's GPT unless switched off
+    tied = bool(getattr(config, "tie_word_embeddings", False))
+    if model_args.scale_input_embedding and tied:
+        raise ConfigError(
+            "--scale_input_embedding true needs untied embeddings: with --tie_word_embeddings true the folded factor "
+            "would scale the output layer too; leave --scale_input_embedding unset (it is off for tied models)"
+        )
+    if model_args.scale_input_embedding is not False and not tied:  # the paper's GPT unless switched off or tied
         setattr(config, EMBEDDING_SCALE_KEY, math.sqrt(config.hidden_size))
     return config
 
@@ -236,7 +243,7 @@ def build_model(model_args: ModelArguments, vocab_size: int, block_size: int) ->
     """A GPT-2 from a preset (or a given config / checkpoint), checked against the cloned vocabulary."""
     from transformers import AutoConfig, AutoModelForCausalLM
 
-    from .modeling import check_model_fits, fold_input_embedding_scale
+    from .modeling import EMBEDDING_SCALE_KEY, check_model_fits, fold_input_embedding_scale
 
     if model_args.model_name_or_path:
         if model_args.scale_input_embedding is not None:
@@ -248,7 +255,7 @@ def build_model(model_args: ModelArguments, vocab_size: int, block_size: int) ->
         check_model_fits(config, vocab_size, block_size)
         return AutoModelForCausalLM.from_pretrained(model_args.model_name_or_path)
     model = AutoModelForCausalLM.from_config(model_config(model_args, vocab_size, block_size))
-    if model_args.scale_input_embedding is not False:
+    if getattr(model.config, EMBEDDING_SCALE_KEY, None):
         fold_input_embedding_scale(model)
     return model
 

@@ -150,7 +150,12 @@ class ClonedTokenizer:
             text = f"the special tokens {', '.join(names)}" if names else "no id"
         else:
             text = f"only padding, {names[0]}" if names else "no id (the tokenizer has no padding token)"
-            text += "; every other special token, end-of-document included, is cloned"
+            same = self.base.eos_token_id is not None and self.base.eos_token_id == self.base.pad_token_id
+            text += (
+                " (also the tokenizer's eos token); every other special token is cloned"
+                if same
+                else "; every other special token, end-of-document included, is cloned"
+            )
         if self.anchor_ids.size:
             text += f"; plus {self.anchor_ids.size} anchor ids (chosen {self.anchors_mode})"
         return text

@@ -234,7 +234,8 @@ class ImbalanceTrainer(Trainer):
         """Trainer's optimizer; a model with a folded input-embedding factor (`modeling.fold_input_embedding_scale`)
         gets its input embedding in a group of its own: learning rate × the factor, weight decay and Adam's epsilon
         ÷ the factor, so that every step is the paper's step on the unfolded weights."""
-        given = self.optimizer is not None  # an optimizer passed in by the user is left as it is
+        ours = self.optimizer is not None and any(g.get("clonelang_embedding") for g in self.optimizer.param_groups)
+        given = self.optimizer is not None and not ours  # an optimizer passed in by the user is left as it is
         optimizer = super().create_optimizer(model)
         opt_model = self.model if model is None else model
         scale = float(getattr(opt_model.config, EMBEDDING_SCALE_KEY, None) or 1.0)

@@ -112,6 +112,24 @@ def test_given_tokenizer_and_clone_fraction(tmp_path, small_config, base_tokeniz
     assert anchors & set(np.unique(l2).tolist())  # anchors appear as they are in L2 text
 
 
+def test_an_eod_token_that_is_also_padding_is_refused_unless_specials_are_shared(
+    tmp_path, small_config, base_tokenizer
+):
+    """Padding is shared by every language; an end-of-document token equal to it would be a shared anchor again."""
+    import copy
+
+    tok = copy.deepcopy(base_tokenizer)
+    tok.pad_token = tok.eos_token  # a common Hugging Face setup
+    with pytest.raises(ConfigError, match=r"eod token '<\|endoftext\|>' \(id 0\) is also the tokenizer's padding"):
+        _build(tmp_path, tokenizer=tok, **small_config)
+    assert not list((tmp_path / "b").rglob("*.arrow"))  # refused before any data was written
+    builder, _ = _build(tmp_path, name="shared", tokenizer=tok, share_special_tokens=True, **small_config)
+    assert builder.cloned_tokenizer.shared_ids.tolist() == [tok.eos_token_id]
+    from hf_clonelang import ClonedTokenizer
+
+    assert "also the tokenizer's eos token" in ClonedTokenizer(tok, 2).describe_shared()
+
+
 def test_default_config_names():
     assert default_config_name(2, (0.9, 0.1)) == "L2-r90-10"
     assert default_config_name(3, (1 / 3,) * 3, 0.95) == "L3-r33.3-33.3-33.3-c0.95"

@@ -113,7 +113,7 @@ def test_dry_run_writes_the_papers_recipe_and_trains_nothing(tmp_path, capsys):
     assert (model["n_layer"], model["n_embd"], model["n_head"], model["n_positions"]) == (12, 768, 12, 512)
     assert model["vocab_size"] == 16384 + 16383  # every id but padding cloned
     assert model["tie_word_embeddings"] is True  # the extra flag reached every run
-    assert model["clonelang_input_embedding_scale"] == pytest.approx(768**0.5)
+    assert "clonelang_input_embedding_scale" not in model  # √h is folded into untied embeddings only
     assert corpus["vocab_size"] == 16384 and corpus["block_size"] == 512 and not corpus["share_special_tokens"]
     medium = json.loads(
         json.dumps(main(["reproduce", "--scale", "medium", "--output", str(tmp_path / "m"), "--dry-run"]))
@@ -129,6 +129,12 @@ def test_reproduce_refuses_bad_extra_flags_and_lengths(tmp_path, capsys):
     assert "extra run flag --max_steps is not allowed" in capsys.readouterr().err
     assert main(["reproduce", "--scale", "test", "--output", out, "--dry-run", "--", "--no_such_flag", "1"]) == 2
     assert "no_such_flag" in capsys.readouterr().err
+    accumulate = ["--", "--gradient_accumulation_steps", "2"]  # 2 x 8 blocks per step: T and TEff would be off
+    assert main(["reproduce", "--scale", "test", "--output", out, "--dry-run", *accumulate]) == 2
+    assert "keep per_device_train_batch_size x gradient_accumulation_steps = 8" in capsys.readouterr().err
+    split = [*accumulate, "--per-device-train-batch-size=4"]  # the same 8 blocks per step, in two halves
+    assert main(["reproduce", "--scale", "test", "--output", str(tmp_path / "split"), "--dry-run", *split]) == 0
+    capsys.readouterr()
     assert main(["reproduce", "--scale", "test", "--output", out, "--lengths", "1,0"]) == 2
     assert "--lengths=1.0,0.0 is not allowed" in capsys.readouterr().err
     assert main(["reproduce", "--scale", "test", "--output", out, "--jobs", "0"]) == 2

@@ -235,3 +235,42 @@ def test_the_papers_learning_rate_shape(corpus, tmp_path):
     assert seen[-1] == pytest.approx(6e-6)  # the paper's final rate, 6e-4 -> 6e-6
     with pytest.raises(ConfigError, match="cosine_spans_warmup=True is not allowed with lr_scheduler_type='linear'"):
         _args(tmp_path, cosine_spans_warmup=True, lr_scheduler_type="linear")
+
+
+def test_the_input_embedding_factor_is_folded_into_untied_embeddings_only():
+    """Tied embeddings share the matrix with the output layer: folding √h there would scale the logits too."""
+    from hf_clonelang.modeling import EMBEDDING_SCALE_KEY, fold_input_embedding_scale
+    from hf_clonelang.run_clm import ModelArguments, build_model
+
+    untied = build_model(ModelArguments(model_preset="tiny"), 600, 32)
+    assert getattr(untied.config, EMBEDDING_SCALE_KEY) == pytest.approx(math.sqrt(128))
+    assert untied.transformer.wte.weight.std() > 5 * untied.lm_head.weight.std()  # √h ≈ 11 times the init
+    tied = build_model(ModelArguments(model_preset="tiny", tie_word_embeddings=True), 600, 32)
+    assert getattr(tied.config, EMBEDDING_SCALE_KEY, None) is None
+    assert tied.transformer.wte.weight.std().item() == pytest.approx(0.02, rel=0.1)  # GPT-2's own initialisation
+    with pytest.raises(ConfigError, match="tie_word_embeddings true"):
+        build_model(ModelArguments(model_preset="tiny", tie_word_embeddings=True, scale_input_embedding=True), 600, 32)
+    with pytest.raises(ConfigError, match="untied embeddings"):
+        fold_input_embedding_scale(tied)
+
+
+def test_a_given_optimizer_is_left_alone_with_a_warning_for_a_folded_embedding(corpus, tmp_path, caplog):
+    from hf_clonelang.modeling import fold_input_embedding_scale
+
+    dsd, tok = corpus
+    train = dsd["train"].remove_columns(["language"])
+    model = _model(tok)
+    fold_input_embedding_scale(model)
+    trainer = ImbalanceTrainer(model=model, args=_args(tmp_path / "a"), train_dataset=train, processing_class=tok)
+    with caplog.at_level("WARNING", logger="hf_clonelang.trainer"):
+        first = trainer.create_optimizer()
+        assert trainer.create_optimizer() is first  # a second call (as a second train() makes) changes nothing
+    assert sum(bool(g.get("clonelang_embedding")) for g in first.param_groups) == 1
+    assert "optimizer was given" not in caplog.text
+    sgd = torch.optim.SGD(model.parameters(), lr=0.1)
+    given = ImbalanceTrainer(
+        model=model, args=_args(tmp_path / "b"), train_dataset=train, processing_class=tok, optimizers=(sgd, None)
+    )
+    with caplog.at_level("WARNING", logger="hf_clonelang.trainer"):
+        assert given.create_optimizer() is sgd and len(sgd.param_groups) == 1
+    assert "optimizer was given" in caplog.text
