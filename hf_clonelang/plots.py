@@ -10,13 +10,13 @@ from typing import Any
 _EVAL_LANG_LOSS = re.compile(r"^eval_(L\d+)_loss$")
 
 
-def _pyplot() -> Any:
-    import matplotlib
+def _subplots(*args: Any, **kwargs: Any) -> tuple[Any, Any]:
+    """A figure and its axes without pyplot: nothing global changes (a notebook keeps its backend), and the
+    figure is freed with its last reference."""
+    from matplotlib.figure import Figure
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    return plt
+    fig = Figure(figsize=kwargs.pop("figsize", None))
+    return fig, fig.subplots(*args, **kwargs)
 
 
 def plot_eval_losses(log_history: list[dict[str, Any]], path: str | Path) -> Path | None:
@@ -29,8 +29,7 @@ def plot_eval_losses(log_history: list[dict[str, Any]], path: str | Path) -> Pat
                 series.setdefault(m.group(1), []).append((entry.get("step", 0), value))
     if not series:
         return None
-    plt = _pyplot()
-    fig, ax = plt.subplots(figsize=(6, 4))
+    fig, ax = _subplots(figsize=(6, 4))
     for lang in sorted(series, key=lambda name: int(name[1:])):
         steps, losses = zip(*sorted(series[lang]), strict=True)
         ax.plot(steps, losses, marker="o", markersize=3, label=lang)
@@ -42,7 +41,6 @@ def plot_eval_losses(log_history: list[dict[str, Any]], path: str | Path) -> Pat
     fig.tight_layout()
     path = Path(path)
     fig.savefig(path, dpi=120)
-    plt.close(fig)
     return path
 
 
@@ -50,8 +48,7 @@ def plot_power_law(laws: dict[str, Any], path: str | Path) -> Path:
     """The monolingual points with each estimator's curve (the power law, the log-log interpolation)."""
     import numpy as np
 
-    plt = _pyplot()
-    fig, ax = plt.subplots(figsize=(6, 4))
+    fig, ax = _subplots(figsize=(6, 4))
     first = next(iter(laws.values()))
     xs = np.geomspace(first.fractions.min(), first.fractions.max(), 200)
     ax.plot(first.fractions, first.ppls, "o", color="k", label="monolingual runs")
@@ -68,7 +65,6 @@ def plot_power_law(laws: dict[str, Any], path: str | Path) -> Path:
     ax.legend(fontsize=8)
     fig.tight_layout()
     fig.savefig(path, dpi=120)
-    plt.close(fig)
     return Path(path)
 
 
@@ -84,8 +80,7 @@ def plot_ppl_vs_share(results: dict[str, Any], laws: dict[str, Any], path: str |
     ]
     if not points:
         return None
-    plt = _pyplot()
-    fig, ax = plt.subplots(figsize=(6, 4))
+    fig, ax = _subplots(figsize=(6, 4))
     for schedule, s in points:
         p2 = _share_l2(schedule)
         marker = "o" if "_" not in schedule else "s"
@@ -113,7 +108,6 @@ def plot_ppl_vs_share(results: dict[str, Any], laws: dict[str, Any], path: str |
     ax.legend(fontsize=7)
     fig.tight_layout()
     fig.savefig(path, dpi=120)
-    plt.close(fig)
     return Path(path)
 
 
@@ -122,8 +116,7 @@ def plot_lengths(results: dict[str, Any], path: str | Path) -> Path | None:
     settings = [s for s in results["settings"].values() if s["num_languages"] == 2]
     if len({s.get("length", 1) for s in settings}) < 2:
         return None
-    plt = _pyplot()
-    fig, axes = plt.subplots(1, 2, figsize=(9, 3.8), sharey=True)
+    fig, axes = _subplots(1, 2, figsize=(9, 3.8), sharey=True)
     for ax, lang in zip(axes, ("L1", "L2"), strict=True):
         for i, (schedule, name) in enumerate((("0.5,0.5", "50/50"), ("0.9,0.1", "90/10"), ("0.1_0.9", "0.1_0.9"))):
             rows = sorted((s["length"], s[f"ppl_{lang}"]) for s in settings if s["schedule"] == schedule)
@@ -144,7 +137,6 @@ def plot_lengths(results: dict[str, Any], path: str | Path) -> Path | None:
     axes[0].legend(fontsize=8)
     fig.tight_layout()
     fig.savefig(path, dpi=120)
-    plt.close(fig)
     return Path(path)
 
 
@@ -157,14 +149,13 @@ def _share_l2(schedule: str) -> float:
 def plot_alignment_comparison(settings: dict[str, dict[str, Any]], path: str | Path) -> Path:
     """Per-layer hidden cosine (raw, centred), retrieval@1 and gradient cosine, one line per run or language pair
     (``settings`` may be an `alignment_report`)."""
-    plt = _pyplot()
     measures = [
         ("hidden_cosine", "hidden cosine"),
         ("hidden_cosine_centred", "centred hidden cosine"),
         ("retrieval_at_1", "retrieval@1"),
         ("gradient_cosine_per_layer", "gradient cosine"),
     ]
-    fig, axes = plt.subplots(1, len(measures), figsize=(4 * len(measures), 3.5))
+    fig, axes = _subplots(1, len(measures), figsize=(4 * len(measures), 3.5))
     for ax, (key, title) in zip(axes, measures, strict=True):
         for name, s in settings.items():
             values = s[key]
@@ -176,7 +167,6 @@ def plot_alignment_comparison(settings: dict[str, dict[str, Any]], path: str | P
     axes[0].legend()
     fig.tight_layout()
     fig.savefig(path, dpi=120)
-    plt.close(fig)
     return Path(path)
 
 
@@ -184,10 +174,9 @@ def plot_schedule(schedule: Any, path: str | Path) -> Path:
     """The probability of every language over training progress (a small figure for the model card)."""
     import numpy as np
 
-    plt = _pyplot()
     x = np.linspace(0, 1, 401)
     probs = schedule(x)
-    fig, ax = plt.subplots(figsize=(4.5, 2.6))
+    fig, ax = _subplots(figsize=(4.5, 2.6))
     for k in range(probs.shape[1]):
         if probs.shape[1] <= 4 or k < 3:
             ax.plot(x, probs[:, k], label=f"L{k + 1}")
@@ -199,5 +188,4 @@ def plot_schedule(schedule: Any, path: str | Path) -> Path:
     ax.legend(fontsize=8)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
-    plt.close(fig)
     return Path(path)

@@ -202,7 +202,8 @@ class ImbalanceTrainer(Trainer):
         else:
             length = len(self.blocks)
             total = length * max(1, math.ceil(a.num_train_epochs))
-        assignment = LanguageAssignment(self.schedule, total, seed=a.seed, mode=a.sampling)
+        seed = a.seed if a.data_seed is None else a.data_seed  # Trainer's meaning: data_seed seeds the sampling
+        assignment = LanguageAssignment(self.schedule, total, seed=seed, mode=a.sampling)
         sampler = ScheduledSampler(
             assignment, length, num_rows=len(self.blocks), row_languages=row_languages, pool_exhausted=a.pool_exhausted
         )

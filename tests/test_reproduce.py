@@ -150,3 +150,20 @@ def test_both_better_names_each_languages_margin():
     assert _both_better(schedule, base) == "no (L1 -4.00 (-13.3 sd), L2 +1.00 (+2.0 sd))"
     one_seed = {"ppl_L1": {"mean": 30.0}, "ppl_L2": {"mean": 33.5}}
     assert _both_better(one_seed, {"ppl_L1": {"mean": 34.0}, "ppl_L2": {"mean": 34.0}}) == "yes (L1 +4.00, L2 +0.50)"
+
+
+def test_plots_leave_the_users_matplotlib_backend_alone(tmp_path):
+    """A notebook user's backend must survive a plot: the figures are drawn without pyplot."""
+    import subprocess
+    import sys
+
+    script = (
+        "import sys\n"
+        "from hf_clonelang.plots import plot_eval_losses\n"
+        "history = [{'step': s, 'eval_L1_loss': 3.0 / (s + 1), 'eval_L2_loss': 4.0 / (s + 1)} for s in range(5)]\n"
+        f"assert plot_eval_losses(history, {str(tmp_path / 'loss.png')!r}) is not None\n"
+        "assert 'matplotlib.pyplot' not in sys.modules, 'pyplot was imported'\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert (tmp_path / "loss.png").stat().st_size > 1000

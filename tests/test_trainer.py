@@ -274,3 +274,19 @@ def test_a_given_optimizer_is_left_alone_with_a_warning_for_a_folded_embedding(c
     with caplog.at_level("WARNING", logger="hf_clonelang.trainer"):
         assert given.create_optimizer() is sgd and len(sgd.param_groups) == 1
     assert "optimizer was given" in caplog.text
+
+
+def test_data_seed_seeds_the_languages_and_block_order_as_in_trainer(corpus, tmp_path):
+    """`data_seed` (Trainer's seed of data sampling) decides the language and block of every sample; `seed` alone
+    decides them when it is not set."""
+    dsd, tok = corpus
+    train = dsd["train"].remove_columns(["language"])
+
+    def samples(**kwargs):
+        args = _args(tmp_path, language_schedule="0.5,0.5", sampling="bernoulli", **kwargs)
+        trainer = ImbalanceTrainer(model=_model(tok), args=args, train_dataset=train, processing_class=tok)
+        return [(row, lang) for row, lang, _ in trainer.sampler]
+
+    assert samples(seed=0, data_seed=5) == samples(seed=5)
+    assert samples(seed=0, data_seed=5) != samples(seed=0)
+    assert samples(seed=1, data_seed=5) == samples(seed=0, data_seed=5)
