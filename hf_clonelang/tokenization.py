@@ -257,17 +257,73 @@ class ClonedTokenizer:
         return self._torch_tables[device]
 
     # ------------------------------------------------------------------ tokenizer interface
-    def __call__(self, text: str | list[str], language: int = 1, **kwargs: Any) -> Any:
-        """Tokenize like the base tokenizer (padding, truncation, return_tensors...) with ids in ``language``."""
+    def __call__(self, text: str | list[str], text_pair: Any = None, *, language: int = 1, **kwargs: Any) -> Any:
+        """Tokenize like the base tokenizer (text pairs, padding, truncation, return_tensors...) with ids in
+        ``language``, which is keyword-only: a second positional argument is a text pair, as in transformers."""
         self._check_language(language)
-        enc = self.base(text, **kwargs)
+        _check_text_pair(text_pair)
+        enc = self.base(text, text_pair, **kwargs) if text_pair is not None else self.base(text, **kwargs)
         enc["input_ids"] = self.to_language(enc["input_ids"], language)
         return enc
 
-    def encode(self, text: str, language: int = 1, **kwargs: Any) -> list[int]:
-        """Ids of ``text`` in ``language`` (a flat list, like `PreTrainedTokenizer.encode`)."""
+    def encode(self, text: str, text_pair: Any = None, *, language: int = 1, **kwargs: Any) -> list[int]:
+        """Ids of ``text`` (and ``text_pair``) in ``language`` (a flat list, like `PreTrainedTokenizer.encode`)."""
         self._check_language(language)
-        return self.to_language(self.base.encode(text, **kwargs), language)
+        _check_text_pair(text_pair)
+        ids = (
+            self.base.encode(text, text_pair, **kwargs) if text_pair is not None else self.base.encode(text, **kwargs)
+        )
+        return self.to_language(ids, language)
+
+    def pad(self, encoded_inputs: Any, **kwargs: Any) -> Any:
+        """Pad encodings as the base tokenizer does (`DataCollatorWithPadding` calls this); padding is shared by
+        every language, so ids of any language pad alike."""
+        return self.base.pad(encoded_inputs, **kwargs)
+
+    def convert_ids_to_tokens(self, ids: int | list[int], skip_special_tokens: bool = False) -> str | list[str]:
+        """Token strings of ids in any language: a clone reads as its base token (``language_of`` tells which)."""
+        return self.base.convert_ids_to_tokens(self.to_base(_as_list(ids)), skip_special_tokens=skip_special_tokens)
+
+    def convert_tokens_to_ids(self, tokens: str | list[str], language: int = 1) -> int | list[int]:
+        """Ids of base token strings in ``language``."""
+        self._check_language(language)
+        return self.to_language(self.base.convert_tokens_to_ids(tokens), language)
+
+    @property
+    def padding_side(self) -> str:
+        return self.base.padding_side
+
+    @padding_side.setter
+    def padding_side(self, side: str) -> None:
+        if side not in ("left", "right"):
+            raise ConfigError(f"padding_side={side!r} is not allowed: use 'left' or 'right'")
+        self.base.padding_side = side
+
+    @property
+    def model_input_names(self) -> list[str]:
+        return list(self.base.model_input_names)
+
+    def push_to_hub(
+        self,
+        repo_id: str,
+        commit_message: str = "Upload cloned tokenizer",
+        private: bool | None = None,
+        token: str | None = None,
+        revision: str | None = None,
+    ) -> Any:
+        """Upload what `save_pretrained` writes (base tokenizer, clone config, ``tokenizers/L{k}/``) to a model
+        repo, created if missing; `from_pretrained(repo_id)` loads it back. Returns the commit info."""
+        import tempfile
+
+        from huggingface_hub import HfApi
+
+        api = HfApi(token=token)
+        with tempfile.TemporaryDirectory(prefix="clonelang-tokenizer-") as tmp:
+            self.save_pretrained(tmp)  # written and checked locally before anything is sent
+            api.create_repo(repo_id, private=private, exist_ok=True)
+            return api.upload_folder(
+                repo_id=repo_id, folder_path=tmp, commit_message=commit_message, revision=revision
+            )
 
     def decode(self, ids: Any, **kwargs: Any) -> str:
         """Base text of ids in any language."""
@@ -401,6 +457,15 @@ class ClonedTokenizer:
             **specials,
         )
         return tok
+
+
+def _check_text_pair(text_pair: Any) -> None:
+    """A second positional argument is a text pair (as in transformers), never a language."""
+    if text_pair is not None and not isinstance(text_pair, (str, list, tuple)):
+        raise ConfigError(
+            f"second positional argument {text_pair!r} is not a text pair (a string or a list of them): give the "
+            "language as a keyword, language=k"
+        )
 
 
 def _shares_specials(cfg: dict[str, Any]) -> bool:

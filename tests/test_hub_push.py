@@ -136,3 +136,30 @@ def test_base_text_from_a_hub_dataset_by_name(hub, tmp_path):
     wrong = _cli(hub, "--base", "tester/texts", "--output", str(tmp_path / "x"), *SMALL[2:])
     assert wrong.returncode == 2 and "text column 'text' not found" in wrong.stderr
     assert "available columns are n, story" in wrong.stderr and not (tmp_path / "x").exists()
+
+
+def test_a_cloned_tokenizer_pushes_and_loads_back_from_the_hub(hub):
+    loaded = _python(
+        hub,
+        """
+        import json
+        from transformers import AutoTokenizer
+        from hf_clonelang import BaseCorpus, ClonedTokenizer, train_byte_level_bpe
+
+        base = train_byte_level_bpe(BaseCorpus(max_documents=100).texts(), 300)
+        tok = ClonedTokenizer(base, 3)
+        commit = tok.push_to_hub("tester/cloned-tok")
+        again = ClonedTokenizer.from_pretrained("tester/cloned-tok")
+        plain = AutoTokenizer.from_pretrained("tester/cloned-tok", subfolder="tokenizers/L3")
+        text = "Lily found a red kite."
+        print(json.dumps({
+            "commit": bool(commit.oid), "same": again.to_dict() == tok.to_dict(),
+            "ids": again(text, language=3)["input_ids"] == tok(text, language=3)["input_ids"],
+            "plain": plain(text)["input_ids"] == tok(text, language=3)["input_ids"],
+        }))
+        """,
+    )
+    assert loaded == {"commit": True, "same": True, "ids": True, "plain": True}
+    assert {"cloned_tokenizer.json", "tokenizer.json", "tokenizers/L3/tokenizer.json"} <= set(
+        hub.files("tester/cloned-tok", rtype="models")
+    )

@@ -1,5 +1,6 @@
 """ClonedTokenizer: id maps (property tests), tokenizer interface, persistence, standalone per-language tokenizers."""
 
+import copy
 import itertools
 import json
 
@@ -165,6 +166,35 @@ def test_call_encodes_like_the_base_in_the_chosen_language(base_tokenizer):
     truncated = tok(TEXT, language=2, truncation=True, max_length=5)
     assert len(truncated["input_ids"]) == 5
     assert tok.encode(TEXT, language=2) == tok.to_language(base_tokenizer.encode(TEXT), 2)
+
+
+def test_the_conventions_collators_and_pipelines_rely_on(base_tokenizer):
+    """Text pairs as the second positional argument, `pad` (DataCollatorWithPadding), token/id conversion,
+    padding_side and model_input_names; a language given positionally is refused, never taken silently."""
+    from transformers import DataCollatorWithPadding
+
+    tok = ClonedTokenizer(copy.deepcopy(base_tokenizer), 3)
+    pair = tok(TEXT, "a fox", language=2)
+    assert pair["input_ids"] == tok.to_language(base_tokenizer(TEXT, "a fox")["input_ids"], 2)
+    assert tok.encode(TEXT, "a fox", language=3) == tok.to_language(base_tokenizer.encode(TEXT, "a fox"), 3)
+    for call in (lambda: tok(TEXT, 2), lambda: tok.encode(TEXT, 2)):
+        with pytest.raises(ConfigError, match="second positional argument 2 is not a text pair"):
+            call()
+    rows = [{"input_ids": tok.encode(t, language=2)} for t in (TEXT, "a fox")]
+    batch = DataCollatorWithPadding(tok)(rows)
+    assert batch["input_ids"].shape[0] == 2 and batch["input_ids"][1, -1].item() == tok.pad_token_id
+    assert batch["attention_mask"][1].sum().item() == len(rows[1]["input_ids"])
+    ids = tok.encode("a fox", language=3)
+    tokens = tok.convert_ids_to_tokens(ids)
+    assert tokens == base_tokenizer.convert_ids_to_tokens(tok.to_base(ids))
+    assert tok.convert_tokens_to_ids(tokens, language=3) == ids
+    assert tok.convert_ids_to_tokens(ids[0]) == tokens[0]
+    tok.padding_side = "left"
+    assert tok.padding_side == "left" == tok.base.padding_side
+    assert tok([TEXT, "a fox"], language=2, padding=True)["input_ids"][1][0] == tok.pad_token_id
+    with pytest.raises(ConfigError, match="padding_side='middle'"):
+        tok.padding_side = "middle"
+    assert tok.model_input_names == base_tokenizer.model_input_names
 
 
 def test_decode_gives_the_base_text_in_every_language(base_tokenizer):
