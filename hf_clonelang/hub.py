@@ -43,6 +43,23 @@ def _result(task: str, dataset: str, name: str, split: str, metric: str, label: 
     )
 
 
+def _training_data(data: dict[str, Any]) -> tuple[str, str, bool]:
+    """What a run trained on, from its data settings: an id for the card's results (``dataset_type``), a line for
+    the card, and whether the id is a Hub dataset. Local files are named by file, never called embedded."""
+    source = data.get("cloned_corpus") or data.get("dataset_name")
+    if source:
+        on_hub = "/" in source and not Path(source).exists()
+        config = data.get("cloned_corpus_config") or data.get("dataset_config_name")
+        line = f"[{source}](https://huggingface.co/datasets/{source})" if on_hub else f"`{source}`"
+        return source, line + (f", config `{config}`" if config else ""), on_hub
+    files = [Path(f).name for f in data.get("train_files") or []]
+    if files:
+        shown = ", ".join(f"`{f}`" for f in files[:3]) + (f" and {len(files) - 3} more" if len(files) > 3 else "")
+        return "local-files", f"local text files: {shown}", False
+    stories = data.get("max_documents")
+    return "embedded", "hf_clonelang's embedded stories" + (f" ({stories:,} documents)" if stories else ""), False
+
+
 def _model_description(info: dict[str, Any]) -> str:
     preset = info.get("model_preset")
     text = f"GPT-2, preset `{preset}`" if preset else "GPT-2 from a given checkpoint"
@@ -75,8 +92,7 @@ def render_model_card(run_dir: str | Path, repo_id: str | None = None) -> str:
     name = repo_id.split("/")[-1] if repo_id else run.resolve().name
     langs = sorted({m.group(1) for k in results if (m := _EVAL.match(k))}, key=lambda s: int(s[1:]))
     data = info.get("data", {})
-    dataset = data.get("cloned_corpus") or data.get("dataset_name") or "embedded"
-    on_hub = "/" in dataset and not Path(dataset).exists()
+    dataset, data_line, on_hub = _training_data(data)
     rows, eval_results = [], []
     for split, prefix in (("validation", "eval"), ("test", "test")):
         for lang in langs:
@@ -139,6 +155,7 @@ def render_model_card(run_dir: str | Path, repo_id: str | None = None) -> str:
                     )
                 )
     card_data = ModelCardData(
+        license="apache-2.0",
         library_name="transformers",
         pipeline_tag="text-generation",
         tags=["hf-clonelang", "cloned-languages", "language-imbalance", "gpt2"],
@@ -161,7 +178,7 @@ def render_model_card(run_dir: str | Path, repo_id: str | None = None) -> str:
         data_mode=info.get("data_mode", "?"),
         clone_fraction=f"{info.get('tokenizer', {}).get('clone_fraction', 1):.4g}",
         shared=info.get("tokenizer", {}).get("shared_ids_description", "see cloned_tokenizer.json"),
-        data_description=f"[{dataset}](https://huggingface.co/datasets/{dataset})" if on_hub else dataset,
+        data_description=data_line,
         model_description=_model_description(info),
         num_parameters=f"{info.get('num_parameters', 0):,}",
         steps=state.get("global_step", "?"),

@@ -145,7 +145,8 @@ def test_the_pushed_files_and_the_card_metadata(hub, pushed_run):
         .splitlines()[-1]
     )
     card = ModelCard(hub.read("tester/tiny-run", "README.md", rtype="models").decode())
-    assert loaded["library"] == card.data.library_name == "transformers"
+    assert loaded["library"] == card.data.library_name == "transformers" and card.data.license == "apache-2.0"
+    assert "| data | hf_clonelang's embedded stories" in card.text
     assert loaded["text"] == card.text
     results = {(split, metric): value for split, metric, value in loaded["results"]}
     local = json.loads((pushed_run / "all_results.json").read_text())
@@ -214,3 +215,19 @@ def test_a_training_run_whose_push_fails_is_saved_and_the_same_command_retries_o
     assert "already holds this run: pushing it" in retried.stdout
     assert (out / "trainer_state.json").stat().st_mtime_ns == state  # not trained again
     assert "all_results.json" in hub.files("tester/flaky", rtype="models")
+
+
+def test_the_card_names_the_data_a_run_really_trained_on(tmp_path):
+    from hf_clonelang.hub import render_model_card
+
+    def card_for(data):
+        (tmp_path / "run_info.json").write_text(json.dumps({"num_languages": 2, "data": data}))
+        (tmp_path / "all_results.json").write_text(json.dumps({"eval_L1_loss": 2.0, "eval_L1_ppl": 7.39}))
+        return ModelCard(render_model_card(tmp_path))
+
+    local = card_for({"train_files": ["/data/en_gutenberg_children.txt.gz"]})
+    assert "| data | local text files: `en_gutenberg_children.txt.gz` |" in local.text
+    assert local.data.eval_results[0].dataset_type == "local-files" and not local.data.datasets
+    hub = card_for({"cloned_corpus": "me/clones", "cloned_corpus_config": "L2-r90-10"})
+    assert "[me/clones](https://huggingface.co/datasets/me/clones), config `L2-r90-10`" in hub.text
+    assert hub.data.datasets == ["me/clones"]
