@@ -113,22 +113,24 @@ def plot_ppl_vs_share(results: dict[str, Any], laws: dict[str, Any], path: str |
 
 def plot_lengths(results: dict[str, Any], path: str | Path) -> Path | None:
     """PPL of L1 and L2 against the training length for 50/50, 90/10 and the schedule (runs of several lengths)."""
+    from .report import SETTING_NAMES
+
     settings = [s for s in results["settings"].values() if s["num_languages"] == 2]
-    if len({s.get("length", 1) for s in settings}) < 2:
+    lengths = sorted({s.get("length", 1) for s in settings})
+    if len(lengths) < 2:
         return None
     fig, axes = _subplots(1, 2, figsize=(9, 3.8), sharey=True)
     for ax, lang in zip(axes, ("L1", "L2"), strict=True):
-        for i, (schedule, name) in enumerate((("0.5,0.5", "50/50"), ("0.9,0.1", "90/10"), ("0.1_0.9", "0.1_0.9"))):
+        for i, schedule in enumerate(("0.5,0.5", "0.9,0.1", "0.1_0.9")):
             rows = sorted((s["length"], s[f"ppl_{lang}"]) for s in settings if s["schedule"] == schedule)
             if rows:
                 xs = [r[0] for r in rows]
                 ax.errorbar(
                     xs, [r[1]["mean"] for r in rows], yerr=[r[1]["std"] or 0 for r in rows], marker="o",
-                    color=f"C{i}", label=name, capsize=3,
+                    color=f"C{i}", label=SETTING_NAMES[(schedule, 2)], capsize=3,
                 )  # fmt: skip
         ax.set_xscale("log", base=2)
         ax.set_yscale("log")
-        lengths = sorted({s.get("length", 1) for s in settings})
         ax.set_xticks(lengths, [f"{x:g}×" for x in lengths])
         ax.set_xlabel("training length (× the budget T)")
         ax.set_title(f"{lang}: validation perplexity")

@@ -262,7 +262,7 @@ class ClonedTokenizer:
         ``language``, which is keyword-only: a second positional argument is a text pair, as in transformers."""
         self._check_language(language)
         _check_text_pair(text_pair)
-        enc = self.base(text, text_pair, **kwargs) if text_pair is not None else self.base(text, **kwargs)
+        enc = self.base(text, text_pair=text_pair, **kwargs)
         enc["input_ids"] = self.to_language(enc["input_ids"], language)
         return enc
 
@@ -270,10 +270,7 @@ class ClonedTokenizer:
         """Ids of ``text`` (and ``text_pair``) in ``language`` (a flat list, like `PreTrainedTokenizer.encode`)."""
         self._check_language(language)
         _check_text_pair(text_pair)
-        ids = (
-            self.base.encode(text, text_pair, **kwargs) if text_pair is not None else self.base.encode(text, **kwargs)
-        )
-        return self.to_language(ids, language)
+        return self.to_language(self.base.encode(text, text_pair=text_pair, **kwargs), language)
 
     def pad(self, encoded_inputs: Any, **kwargs: Any) -> Any:
         """Pad encodings as the base tokenizer does (`DataCollatorWithPadding` calls this); padding is shared by

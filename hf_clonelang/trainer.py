@@ -248,7 +248,7 @@ class ImbalanceTrainer(Trainer):
                 scale,
                 scale,
             )
-        if given or scale == 1.0 or any(g.get("clonelang_embedding") for g in optimizer.param_groups):
+        if given or ours or scale == 1.0:
             return optimizer
         for group in optimizer.param_groups:
             kept = [p for p in group["params"] if p is not embedding]
