@@ -6,10 +6,10 @@
     accelerate launch run_clm_imbalance.py config.yaml                       # all arguments from one file
     accelerate launch --multi_gpu --num_processes 2 run_clm_imbalance.py --use_cpu   # two CPU processes (gloo)
 
-`python run_clm_imbalance.py --help` lists every argument. The wiring lives in `hf_clonelang.run_clm`.
+`python run_clm_imbalance.py --help` lists every argument. The wiring lives in `hf_clonelang.commands.train`.
 """
 
-from hf_clonelang.run_clm import cli
+from hf_clonelang.commands.train import cli
 
 if __name__ == "__main__":
     cli()

@@ -28,8 +28,8 @@ def evaluation_overhead(preset: str) -> tuple[float, float]:
     from transformers import AutoModelForCausalLM
 
     from hf_clonelang import BaseCorpus, ClonedCorpusBuilder
-    from hf_clonelang.modeling import gpt2_config
-    from hf_clonelang.trainer import ImbalanceTrainer, ImbalanceTrainingArguments
+    from hf_clonelang.training.modeling import gpt2_config
+    from hf_clonelang.training.trainer import ImbalanceTrainer, ImbalanceTrainingArguments
 
     with tempfile.TemporaryDirectory() as tmp:
         builder = ClonedCorpusBuilder(cache_dir=f"{tmp}/c", base=BaseCorpus(max_documents=4000))
@@ -60,7 +60,7 @@ def alignment_per_1k(preset: str, blocks: int) -> float:
 
     from hf_clonelang import BaseCorpus, ClonedTokenizer, train_byte_level_bpe
     from hf_clonelang.alignment import alignment_report
-    from hf_clonelang.modeling import gpt2_config
+    from hf_clonelang.training.modeling import gpt2_config
 
     base = train_byte_level_bpe(BaseCorpus(max_documents=2000).texts(), 1024)
     tok = ClonedTokenizer(base, 2)

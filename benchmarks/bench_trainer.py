@@ -20,8 +20,8 @@ import torch
 from transformers import AutoModelForCausalLM, Trainer, TrainingArguments, default_data_collator
 
 from hf_clonelang import BaseCorpus, ClonedCorpusBuilder
-from hf_clonelang.modeling import gpt2_config
-from hf_clonelang.trainer import ImbalanceTrainer, ImbalanceTrainingArguments
+from hf_clonelang.training.modeling import gpt2_config
+from hf_clonelang.training.trainer import ImbalanceTrainer, ImbalanceTrainingArguments
 
 
 def common(out: str, steps: int, batch: int) -> dict:

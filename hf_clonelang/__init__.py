@@ -9,17 +9,17 @@ the transformers Trainer).
 
 __version__ = "0.1.0"
 
-from .builder import ClonedCorpusBuilder, ClonedCorpusConfig, default_config_name
-from .corpora import BaseCorpus, embedded_dataset
+from .data.builder import ClonedCorpusBuilder, ClonedCorpusConfig, default_config_name
+from .data.corpora import BaseCorpus, embedded_dataset
 from .errors import ConfigError
-from .schedules import LanguageSchedule
 from .tokenization import SHARED, ClonedTokenizer, train_byte_level_bpe
+from .training.schedules import LanguageSchedule
 
 _LAZY = {
-    "ImbalanceTrainer": "trainer",
-    "ImbalanceTrainingArguments": "trainer",
-    "hidden_alignment": "alignment",
-    "gradient_alignment": "alignment",
+    "ImbalanceTrainer": "training.trainer",
+    "ImbalanceTrainingArguments": "training.trainer",
+    "hidden_alignment": "analysis.alignment",
+    "gradient_alignment": "analysis.alignment",
 }
 
 

@@ -11,7 +11,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 @pytest.fixture(scope="session")
 def story_texts():
-    from hf_clonelang.stories import stories
+    from hf_clonelang.data.stories import stories
 
     return [s["text"] for s in stories(200, seed=0)]
 

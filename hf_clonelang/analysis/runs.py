@@ -1,0 +1,93 @@
+"""Finished runs: load one (a local run folder or a Hub model repo) and measure its alignment on the parallel
+held-out blocks of its own corpus (rebuilt from ``run_info.json``, cached like any built corpus)."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from ..errors import ConfigError
+from ..tokenization import ClonedTokenizer
+
+
+def resolve_run(path_or_repo: str | os.PathLike, revision: str | None = None, token: str | None = None) -> Path:
+    """A local folder for a run: the folder itself, or a snapshot of a Hub model repo."""
+    path = Path(path_or_repo)
+    if path.is_dir():
+        return path
+    from huggingface_hub import snapshot_download
+
+    try:
+        return Path(
+            snapshot_download(
+                str(path_or_repo),
+                revision=revision,
+                token=token,
+                ignore_patterns=["checkpoint-*/*", "*.bin", "training_args.bin"],
+            )
+        )
+    except Exception as err:  # not a folder and not a reachable repo: say which
+        raise ConfigError(f"{path_or_repo!r} is neither a run folder nor a readable Hub model repo: {err}") from err
+
+
+def load_run(path_or_repo: str | os.PathLike) -> tuple[Any, ClonedTokenizer, dict[str, Any]]:
+    """(model, ClonedTokenizer, run_info) of a finished run."""
+    from transformers import AutoModelForCausalLM
+
+    run = resolve_run(path_or_repo)
+    info_path = run / "run_info.json"
+    if not info_path.is_file():
+        raise ConfigError(f"{path_or_repo} has no run_info.json: it is not a run written by run_clm_imbalance.py")
+    info = json.loads(info_path.read_text())
+    model = AutoModelForCausalLM.from_pretrained(run)
+    return model, ClonedTokenizer.from_pretrained(run), info
+
+
+def parallel_blocks(info: dict[str, Any], split: str = "validation", blocks: int = 256) -> torch.Tensor:
+    """The first ``blocks`` held-out blocks of the run's corpus (base ids), the same text in every language."""
+    from ..commands.train import DataArguments, load_corpus
+
+    known = {f for f in DataArguments.__dataclass_fields__}
+    data = DataArguments(**{k: v for k, v in info.get("data", {}).items() if k in known})
+    dsd, _ = load_corpus(data, info["num_languages"], seed=0)
+    name = f"{split}_L1"
+    if name not in dsd:
+        raise ConfigError(f"split={split!r} is not allowed: use validation or test")
+    rows = dsd[name].with_format("numpy", columns=["input_ids"])[: min(blocks, len(dsd[name]))]["input_ids"]
+    return torch.as_tensor(np.asarray(rows))
+
+
+def align_run(
+    path_or_repo: str | os.PathLike,
+    languages: tuple[int, ...] | None = None,
+    blocks: int = 256,
+    split: str = "validation",
+    gradient_blocks: int = 32,
+    batch_size: int = 32,
+) -> dict[str, Any]:
+    """The alignment report of a finished run: L1 (or the first of ``languages``) against each other language."""
+    from .alignment import alignment_report
+
+    model, tok, info = load_run(path_or_repo)
+    langs = languages or tuple(range(1, tok.num_languages + 1))
+    bad = [k for k in langs if not 1 <= k <= tok.num_languages]
+    if bad or len(langs) < 2:
+        raise ConfigError(
+            f"languages={','.join(map(str, langs))} is not allowed: give two or more of 1..{tok.num_languages}"
+        )
+    base = parallel_blocks(info, split, blocks)
+    counts = np.bincount(tok.to_base(base.numpy()).ravel(), minlength=tok.base_vocab_size)
+    return alignment_report(
+        model,
+        tok,
+        base,
+        pairs=[(langs[0], k) for k in langs[1:]],
+        batch_size=batch_size,
+        gradient_blocks=gradient_blocks,
+        frequencies=counts,
+    )

@@ -1,0 +1,462 @@
+"""``hf-clonelang reproduce``: the paper's experimental grid at a chosen scale, through the main training job.
+
+The grid: monolingual runs at budget fractions (each with its own full learning-rate schedule, as in the paper;
+dense between 0.1 and 0.5, and above the full budget), then bilingual 50/50, 90/10 and the ``0.1_0.9`` schedule
+(repeated per seed, and per budget multiplier of ``--lengths``: the paper's longer training), and optionally ten
+languages (uniform, and the paper's ``l1:0.5``). Every run uses the same model and the same joint vocabulary of two
+languages (ten for the ten-language runs), so monolingual and bilingual runs differ only in the languages of their
+blocks. The paper's scales (``mini``, ``small``, ``medium``) use the paper's recipe; the CPU scales a recipe for few
+steps. Flags after ``--`` go to every run (an ablation is one command); ``--dry-run`` writes ``plan.json`` with
+every run's resolved arguments and trains nothing.
+
+Runs go in parallel processes with one thread each (two 1-thread runs beat one 2-thread run on small CPUs), longest
+first; a run already finished in the output folder is skipped, an interrupted one resumes from its last
+checkpoint. The analysis (`hf_clonelang.analysis.report`) then fits the monolingual curve, computes TEff by both
+estimators, measures alignment on the final models, and writes ``report.md``, ``results.json`` and figures.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import queue
+import subprocess
+import sys
+import time
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ..errors import ConfigError
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Scale:
+    """Model, data, budget and training recipe of one reproduction scale (budget T = steps × batch × block tokens).
+
+    ``model`` and ``recipe`` are flags of the training script (model preset and options; learning rate, schedule,
+    optimizer, precision); ``fractions`` are the monolingual budget fractions, above 1 too, so that settings that
+    beat the monolingual full budget are read off the curve rather than extrapolated."""
+
+    model: dict[str, Any]
+    block_size: int
+    vocab_size: int
+    batch: int
+    steps: int
+    eval_blocks: int
+    align_blocks: int
+    max_documents: int | None
+    fractions: tuple[float, ...]
+    recipe: dict[str, Any] = field(default_factory=dict)
+    gradient_pairs: int = 32  # parallel pairs of the gradient cosine (the paper: 500; each costs two backward passes)
+
+    @property
+    def budget_tokens(self) -> int:
+        return self.steps * self.batch * self.block_size
+
+
+CPU_RECIPE: dict[str, Any] = {
+    "learning_rate": 2e-3,
+    "warmup_steps": 0.05,
+    "lr_scheduler_type": "cosine_with_min_lr",
+    "lr_scheduler_kwargs": {"min_lr_rate": 0.1},
+    "adam_beta1": 0.9,
+    "adam_beta2": 0.95,
+    "weight_decay": 0.1,
+    "max_grad_norm": 1.0,
+}
+"""The CPU scales' recipe (notes/cpu-scale.md): a higher peak rate for few steps, 5% warm-up, cosine to 10%."""
+
+PAPER_RECIPE: dict[str, Any] = {
+    "learning_rate": 6e-4,
+    "warmup_steps": 200,
+    "lr_scheduler_type": "cosine_with_min_lr",
+    "lr_scheduler_kwargs": {"min_lr_rate": 0.01},
+    "cosine_spans_warmup": True,
+    "adam_beta1": 0.9,
+    "adam_beta2": 0.95,
+    "adam_epsilon": 1e-8,
+    "weight_decay": 0.0,
+    "max_grad_norm": 0.0,
+    "bf16": True,
+}
+"""The paper's recipe (Languini GPT): Adam (0.9, 0.95), no weight decay, no clipping, 6e-4 with 200 linear warm-up
+steps multiplying a cosine decay to 6e-6 over the run. The paper trained in fp16 with a gradient scaler; bf16 needs
+no scaler and is what current GPUs train in."""
+
+PAPER_MODEL: dict[str, Any] = {"tie_word_embeddings": False}
+"""The paper's GPT: untied embeddings (named so that the plan shows them), which with the script's default brings
+the input embedding × √h (folded into the weights: see `modeling`; the plan's model config records the factor)."""
+
+SCALES: dict[str, Scale] = {
+    "test": Scale({"model_preset": "tiny", "n_layer": 2, "n_embd": 32, "n_head": 2}, 32, 300, 8, 30, 16, 16, 600,
+                  (0.2, 0.5, 1.0, 1.5), {**CPU_RECIPE, "learning_rate": 3e-3}),
+    "cpu-tiny": Scale({"model_preset": "cpu"}, 128, 1024, 16, 1000, 256, 256, 40_000,
+                      (0.05, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5, 0.75, 1.0, 1.5, 2.0), CPU_RECIPE),
+    "mini": Scale({"model_preset": "mini", **PAPER_MODEL}, 512, 16384, 128, 18265, 500, 500, None,
+                  (0.05, 0.1, 0.25, 0.5, 1.0, 1.5, 2.0), PAPER_RECIPE, gradient_pairs=500),
+    "small": Scale({"model_preset": "small", **PAPER_MODEL}, 512, 16384, 128, 18265, 500, 500, None,
+                   (0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 1.0, 1.5, 2.0, 3.0), PAPER_RECIPE,
+                   gradient_pairs=500),
+    "medium": Scale({"model_preset": "medium", **PAPER_MODEL}, 512, 16384, 256, 9132, 500, 500, None,
+                    (0.1, 0.24, 0.5, 1.0, 1.2, 1.5, 2.0, 2.4), PAPER_RECIPE, gradient_pairs=500),
+}  # fmt: skip
+"""The paper trains 512-token blocks, 128 per step (256 for medium), 18,265 steps (9,132 for medium), V = 16,384
+per language, with monolingual references at the fractions of its notebook plus 1.5× and 2×. The CPU scales follow
+notes/cpu-scale.md: 4 × 128 and ~2M tokens is the smallest size that shows both TEff and the alignment effect."""
+
+GRID_FLAGS = ("output_dir", "language_schedule", "num_languages", "max_steps", "seed", "resume_from_checkpoint")
+"""Flags every run gets from the grid itself: extra run flags may not change them."""
+
+
+@dataclass(frozen=True)
+class RunSpec:
+    """One training run of the grid. ``length`` multiplies the budget of a bilingual run (1, 2, 4: the paper's
+    longer training); monolingual runs cover ``fraction`` of the 1× budget."""
+
+    name: str
+    kind: str  # "mono" or "multi"
+    schedule: str
+    num_languages: int
+    steps: int
+    seed: int
+    fraction: float = 1.0
+    length: float = 1.0
+
+    def args(
+        self, scale: Scale, corpus_flags: list[str], out: Path, cache: Path, extra: Sequence[str] = ()
+    ) -> list[str]:
+        """The training script's command line for this run (``extra`` flags last, so they win)."""
+        flags = {
+            "output_dir": out / "runs" / self.name,
+            "language_schedule": self.schedule,
+            "num_languages": self.num_languages,
+            "max_steps": self.steps,
+            "seed": self.seed,
+            "block_size": scale.block_size,
+            "vocab_size": scale.vocab_size,
+            "per_device_train_batch_size": scale.batch,
+            "per_device_eval_batch_size": max(scale.batch, 32),
+            "eval_blocks": scale.eval_blocks,
+            "eval_steps": max(1, self.steps // 4),
+            "eval_on_start": "false",
+            "save_steps": max(1, self.steps // 2),
+            "save_total_limit": 1,
+            "logging_steps": max(1, self.steps // 20),
+            "corpus_cache_dir": cache,
+            "disable_tqdm": "true",
+            **scale.model,
+            **scale.recipe,
+        }
+        if scale.max_documents and "--dataset_name" not in corpus_flags and "--train_files" not in corpus_flags:
+            flags["max_documents"] = scale.max_documents
+        return [*(x for k, v in flags.items() for x in (f"--{k}", _flag_value(v))), *corpus_flags, *extra]
+
+
+def _flag_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, dict):
+        return json.dumps(value)
+    return str(value)
+
+
+def _length_tag(length: float) -> str:
+    return "" if length == 1 else f"-x{length:g}"
+
+
+def mono_fractions(scale: Scale, lengths: Sequence[float] = (1.0,)) -> list[float]:
+    """The scale's monolingual fractions plus, for every longer length L, the points 0.75·L and L (the curve must
+    reach the tokens a longer run's languages see)."""
+    extra = {round(length * f, 6) for length in lengths if length > 1 for f in (0.75, 1.0)}
+    return sorted(set(scale.fractions) | extra)
+
+
+def grid(
+    scale: Scale, seeds: tuple[int, ...] = (0,), ten_languages: bool = False, lengths: Sequence[float] = (1.0,)
+) -> list[RunSpec]:
+    """The runs of the paper's grid at ``scale``: the monolingual curve, then per length and seed 50/50, 90/10 and
+    the ``0.1_0.9`` schedule (and the two ten-language settings)."""
+    runs = [
+        RunSpec(f"mono-{f:g}", "mono", "1,0", 2, max(1, round(f * scale.steps)), seeds[0], fraction=f)
+        for f in mono_fractions(scale, lengths)
+    ]
+    settings = [("bi-50-50", "0.5,0.5", 2), ("bi-90-10", "0.9,0.1", 2), ("sched-0.1_0.9", "0.1_0.9", 2)]
+    if ten_languages:
+        settings += [("ten-uniform", "uniform", 10), ("ten-l1-0.5", "l1:0.5", 10)]
+    for length in lengths:
+        steps = max(1, round(length * scale.steps))
+        for seed in seeds:
+            runs += [
+                RunSpec(f"{name}{_length_tag(length)}-s{seed}", "multi", schedule, n, steps, seed, length=length)
+                for name, schedule, n in settings
+            ]
+    return runs
+
+
+def corpus_flags(corpus: str) -> list[str]:
+    """``embedded``, local text files, or a `load_dataset` name."""
+    if corpus == "embedded":
+        return []
+    if os.path.isfile(corpus):
+        return ["--train_files", os.path.abspath(corpus)]
+    if os.path.isdir(corpus) and (Path(corpus) / "data").is_dir() and (Path(corpus) / "tokenizer").is_dir():
+        raise ConfigError(f"--corpus {corpus!r} is a built cloned corpus: reproduce needs base text")
+    return ["--dataset_name", corpus]
+
+
+def _finished(run_dir: Path) -> bool:
+    return (run_dir / "all_results.json").is_file()
+
+
+def _launch(spec: RunSpec, argv: list[str], run_dir: Path, log: Path, gpus: queue.Queue) -> tuple[str, int, float]:
+    """Run one training process (one CPU thread; with GPUs, alone on a GPU taken from ``gpus`` and given back)."""
+    if not _finished(run_dir) and any(run_dir.glob("checkpoint-*")):
+        argv = [*argv, "--resume_from_checkpoint", "true"]
+    env = {
+        **os.environ,
+        "OMP_NUM_THREADS": "1",
+        "MKL_NUM_THREADS": "1",
+        "TOKENIZERS_PARALLELISM": "false",
+        "HF_DATASETS_DISABLE_PROGRESS_BARS": "1",
+    }
+    gpu = gpus.get()
+    if gpu is not None:
+        env["CUDA_VISIBLE_DEVICES"] = str(gpu)
+    start = time.perf_counter()
+    try:
+        with open(log, "w") as f:
+            code = subprocess.run(
+                [sys.executable, "-m", "hf_clonelang.commands.train", *argv],
+                stdout=f,
+                stderr=subprocess.STDOUT,
+                env=env,
+            ).returncode
+    finally:
+        gpus.put(gpu)
+    return spec.name, code, time.perf_counter() - start
+
+
+def _devices(jobs: int | None, runs: int) -> tuple[int, queue.Queue]:
+    """How many runs go in parallel and the GPU each takes: with GPUs visible one run per GPU by default, each
+    pinned to its own (``CUDA_VISIBLE_DEVICES``); without, one run per CPU core, one thread each."""
+    import torch
+
+    visible = torch.cuda.device_count() if torch.cuda.is_available() else 0
+    jobs = jobs or max(1, min(runs, visible or os.cpu_count() or 1))
+    slots: queue.Queue = queue.Queue()
+    for i in range(jobs):
+        slots.put(i % visible if visible else None)
+    return jobs, slots
+
+
+def run_grid(
+    scale_name: str,
+    corpus: str,
+    output: str | os.PathLike,
+    seeds: tuple[int, ...] = (0,),
+    ten_languages: bool = False,
+    jobs: int | None = None,
+    align_blocks: int | None = None,
+    lengths: Sequence[float] = (1.0,),
+    extra_args: Sequence[str] = (),
+    dry_run: bool = False,
+) -> dict[str, Any]:
+    """Train every run of the grid that is not finished yet, then analyse the grid and write the report.
+
+    ``lengths`` multiplies the bilingual runs' budget (the paper's longer training), with the matching monolingual
+    points; ``extra_args`` go to every run's command line (an ablation is one command); ``dry_run`` writes
+    ``plan.json`` (every run's resolved arguments) and trains nothing."""
+    from tqdm.auto import tqdm
+
+    from ..analysis.report import analyse
+
+    if scale_name not in SCALES:
+        raise ConfigError(f"--scale {scale_name!r} is not allowed: use one of {', '.join(SCALES)}")
+    if not seeds:
+        raise ConfigError("--seeds needs at least one seed")
+    lengths = _check_lengths(lengths)
+    scale = SCALES[scale_name]
+    extra = _check_extra_args(extra_args, scale)
+    out = Path(output).absolute()
+    flags = corpus_flags(corpus)
+    runs = grid(scale, seeds, ten_languages, lengths)
+    cache = out / "corpus_cache"
+    if corpus == "embedded" and scale.budget_tokens > 100_000_000:
+        logger.warning(
+            "--corpus embedded (generated stories, a few million tokens) at --scale %s (%s tokens per run): every run "
+            "would see the same stories hundreds of times, and its BPE learns fewer than %d entries; give a large "
+            "corpus with --corpus",
+            scale_name,
+            f"{scale.budget_tokens:,}",
+            scale.vocab_size,
+        )
+    if dry_run:
+        return write_plan(out, scale_name, corpus, runs, [r.args(scale, flags, out, cache, extra) for r in runs])
+    settings = {"scale": scale_name, "corpus": corpus, "scale_settings": asdict(scale), "extra_args": list(extra)}
+    settings_path = out / "reproduce.json"
+    if settings_path.is_file():
+        previous = json.loads(settings_path.read_text())
+        if {k: previous.get(k) for k in settings} != json.loads(json.dumps(settings, default=str)):
+            raise ConfigError(
+                f"{out} holds a grid of other settings ({previous.get('scale')}, {previous.get('corpus')}, "
+                f"extra flags {previous.get('extra_args') or 'none'}): use another --output"
+            )
+    (out / "logs").mkdir(parents=True, exist_ok=True)
+    record = {**settings, "seeds": list(seeds), "ten_languages": ten_languages, "lengths": list(lengths)}
+    settings_path.write_text(json.dumps(record, indent=2, default=str) + "\n")
+    todo = [r for r in runs if not _finished(out / "runs" / r.name)]
+    _prepare_corpora({r.num_languages: r.args(scale, flags, out, cache, extra) for r in todo})
+    jobs, gpus = _devices(jobs, len(todo))
+    todo.sort(key=lambda r: -r.steps * r.num_languages)  # longest first
+    failed = []
+    with (
+        ThreadPoolExecutor(jobs) as pool,
+        tqdm(total=len(runs), initial=len(runs) - len(todo), desc="reproduce runs", unit="run") as bar,
+    ):
+        futures = [
+            pool.submit(
+                _launch,
+                r,
+                r.args(scale, flags, out, cache, extra),
+                out / "runs" / r.name,
+                out / "logs" / f"{r.name}.log",
+                gpus,
+            )
+            for r in todo
+        ]
+        for fut in as_completed(futures):
+            name, code, seconds = fut.result()
+            bar.update(1)
+            bar.set_postfix_str(f"{name} {'ok' if code == 0 else f'FAILED ({code})'} in {seconds:.0f}s")
+            if code != 0:
+                failed.append(name)
+    if failed:
+        raise RuntimeError(f"runs failed: {', '.join(failed)} (see {out / 'logs'})")
+    return analyse(out, scale, runs, align_blocks or scale.align_blocks)
+
+
+def _check_lengths(lengths: Sequence[float]) -> tuple[float, ...]:
+    values = tuple(float(x) for x in lengths)
+    if not values or any(not x > 0 for x in values):
+        raise ConfigError(f"--lengths={','.join(map(str, lengths))} is not allowed: give budget multipliers > 0")
+    return tuple(sorted(set(values)))
+
+
+def _check_extra_args(extra_args: Sequence[str], scale: Scale) -> tuple[str, ...]:
+    """Refuse extra run flags that would change what the grid decides (where a run goes, its language mix, the
+    tokens per step that the budget T and every TEff assume)."""
+    extra = tuple(str(x) for x in extra_args)
+    values: dict[str, str] = {}
+    for i, item in enumerate(extra):
+        if not item.startswith("--"):
+            continue
+        name, eq, value = item[2:].partition("=")
+        name = name.replace("-", "_")
+        if name in GRID_FLAGS:
+            raise ConfigError(
+                f"extra run flag --{name} is not allowed: the grid sets it for every run (use --output, --seeds, "
+                "--lengths or --scale instead)"
+            )
+        values[name] = value if eq else (extra[i + 1] if i + 1 < len(extra) else "")
+    try:
+        batch = int(values.get("per_device_train_batch_size", scale.batch))
+        accumulation = int(values.get("gradient_accumulation_steps", 1))
+        block = int(values.get("block_size", scale.block_size))
+    except ValueError as err:
+        raise ConfigError(f"extra run flags: {err}") from err
+    if batch * accumulation * block != scale.batch * scale.block_size:
+        raise ConfigError(
+            f"extra run flags give {batch} x {accumulation} blocks of {block} tokens per step, not the scale's "
+            f"{scale.batch} x {scale.block_size} that its budget T and every TEff assume: keep "
+            f"per_device_train_batch_size x gradient_accumulation_steps = {scale.batch} (e.g. "
+            f"--per_device_train_batch_size {max(1, scale.batch // 2)} --gradient_accumulation_steps 2) and "
+            f"block_size = {scale.block_size}"
+        )
+    return extra
+
+
+def resolve_run(argv: Sequence[str]) -> dict[str, Any]:
+    """Every argument of one run as the training script will use it: the training arguments, the model config
+    (sized for the expected joint vocabulary) and the corpus settings; without building or training anything."""
+    from .train import model_config, parse_args
+
+    note = None
+    try:
+        model_args, data_args, training = parse_args(list(argv))
+    except ValueError as err:
+        if "bf16" not in str(err) and "fp16" not in str(err):
+            raise ConfigError(f"the run flags are not valid: {str(err).splitlines()[0]}") from err
+        # this machine cannot run the run's precision: resolve everything else the same way
+        model_args, data_args, training = parse_args([*argv, "--use_cpu", "true"])
+        note = f"resolved on a machine without support for the run's precision ({str(err).splitlines()[0]})"
+    training_dict = training.to_dict()
+    if note:
+        training_dict["use_cpu"] = False
+    vocab = expected_vocab_size(data_args, training.num_languages)
+    config = model_config(model_args, vocab, data_args.block_size)
+    resolved = {
+        "training": training_dict,
+        "model": config.to_dict(),
+        "corpus": {
+            **{k: v for k, v in vars(data_args).items()},
+            "num_languages": training.num_languages,
+            "joint_vocab_size": vocab,
+            "joint_vocab_size_note": "at most: a BPE trained on a small corpus learns fewer than vocab_size entries",
+        },
+        "model_arguments": vars(model_args),
+    }
+    if note:
+        resolved["note"] = note
+    return resolved
+
+
+def expected_vocab_size(data_args: Any, num_languages: int) -> int:
+    """Joint vocabulary of a corpus built with a trained byte-level BPE of ``vocab_size`` entries (two of them
+    special: end-of-document and padding), as `ClonedTokenizer` lays it out."""
+    if data_args.tokenizer_name or data_args.cloned_corpus:
+        raise ConfigError("a plan resolves corpora built with a trained BPE, not a given tokenizer or corpus")
+    shared = 2 if data_args.share_special_tokens else 1
+    cloneable = data_args.vocab_size - shared
+    cloned = cloneable - round((1.0 - data_args.clone_fraction) * cloneable)
+    return data_args.vocab_size + (num_languages - 1) * cloned
+
+
+def write_plan(out: Path, scale_name: str, corpus: str, runs: list[RunSpec], argvs: list[list[str]]) -> dict[str, Any]:
+    """``plan.json``: every run's resolved arguments and command line. Trains nothing."""
+    import shlex
+
+    plan = {
+        "scale": scale_name,
+        "corpus": corpus,
+        "budget_tokens": SCALES[scale_name].budget_tokens,
+        "runs": [],
+    }
+    for spec, argv in zip(runs, argvs, strict=True):
+        command = shlex.join([sys.executable, "-m", "hf_clonelang.commands.train", *argv])
+        plan["runs"].append(
+            {"name": spec.name, "kind": spec.kind, "length": spec.length, "fraction": spec.fraction,
+             "command": command, "args": resolve_run(argv)}
+        )  # fmt: skip
+    out.mkdir(parents=True, exist_ok=True)
+    tmp = out / ".plan.json.tmp"
+    tmp.write_text(json.dumps(plan, indent=2, default=str) + "\n")
+    tmp.replace(out / "plan.json")
+    return plan
+
+
+def _prepare_corpora(argvs: dict[int, list[str]]) -> None:
+    """Build each corpus the runs need once (per number of languages), from a run's own command line, before
+    parallel runs would race to build it."""
+    from transformers import HfArgumentParser
+
+    from .train import DataArguments, load_corpus
+
+    for n, argv in sorted(argvs.items()):
+        data, _ = HfArgumentParser(DataArguments).parse_args_into_dataclasses(argv, return_remaining_strings=True)
+        load_corpus(data, n, seed=0)

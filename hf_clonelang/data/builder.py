@@ -1,0 +1,364 @@
+"""The cloned-corpus `datasets` builder: base text -> blocks -> ``train`` in N languages with exact ratios, and the
+same held-out blocks in every language as ``validation_L{k}`` / ``test_L{k}``.
+
+datasets 5 runs no loading scripts, so the builder is a class of this package, used directly::
+
+    builder = ClonedCorpusBuilder(num_languages=2, ratios=(0.9, 0.1))    # or config=ClonedCorpusConfig(...)
+    builder.download_and_prepare()
+    dsd = builder.as_dataset()          # DatasetDict(train, validation_L1, validation_L2, test_L1, test_L2)
+
+How it works: one streaming pass tokenizes the base text and packs it into blocks, written as raw int32 to a work
+file (memory stays bounded by a batch of documents). Then the held-out blocks are drawn and every training block
+gets its language — both from the seed — and each split is generated in shards of blocks, cloned with one
+vectorised id map per language. Shards are fixed before generation, so ``num_proc`` never changes the output.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import shutil
+import tempfile
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+import datasets
+import numpy as np
+import pyarrow as pa
+from datasets.builder import Key
+from tqdm.auto import tqdm
+
+from ..errors import ConfigError
+from ..tokenization import ClonedTokenizer, train_byte_level_bpe
+from .corpora import BaseCorpus, BlockPacker, BlockStore, tokenize_and_pack
+
+CITATION = """@article{schafer2024imbalance,
+  title   = {The Role of Language Imbalance in Cross-lingual Generalisation: Insights from Cloned Language
+             Experiments},
+  author  = {Sch{\\"a}fer, Anton and Ravfogel, Shauli and Hofmann, Thomas and Pimentel, Tiago and Schlag, Imanol},
+  journal = {arXiv preprint arXiv:2404.07982},
+  year    = {2024}
+}"""
+
+FEATURES = datasets.Features(
+    {
+        "input_ids": datasets.List(datasets.Value("int32")),
+        "language": datasets.Value("int32"),
+        "block_id": datasets.Value("int64"),
+    }
+)
+SHARD_BLOCKS = 8192
+"""Blocks per generation shard: the unit that ``num_proc`` distributes."""
+TABLE_ROWS = 1024
+TOKENIZER_TRAINING_CHARS = 100_000_000
+"""A base tokenizer trained on the corpus sees at most this much of its text."""
+_INT32_MAX = 2**31 - 1
+
+
+def default_config_name(num_languages: int, ratios: tuple[float, ...], clone_fraction: float = 1.0) -> str:
+    """Readable config name: ``L2-r90-10``, ``L3-r20-30-50-c0.95``; ``L10-uniform`` for more than four languages in
+    equal shares; a short hash of the ratios when the percentages would make a very long name."""
+    if num_languages > 4 and max(ratios) - min(ratios) < 1e-9:
+        name = f"L{num_languages}-uniform"
+    else:
+        name = f"L{num_languages}-r" + "-".join(f"{100 * r:.1f}".rstrip("0").rstrip(".") for r in ratios)
+        if len(name) > 64:
+            digest = hashlib.sha1(",".join(f"{r:.6g}" for r in ratios).encode()).hexdigest()[:8]
+            name = f"L{num_languages}-r{digest}"
+    return name if clone_fraction >= 1.0 else f"{name}-c{clone_fraction:g}"
+
+
+def exact_counts(total: int, ratios: tuple[float, ...]) -> np.ndarray:
+    """Split ``total`` items by ``ratios`` with the largest-remainder method: each count is within 1 of exact."""
+    want = np.asarray(ratios, dtype=np.float64) * total
+    counts = np.floor(want).astype(np.int64)
+    order = np.argsort(-(want - counts), kind="stable")
+    counts[order[: total - int(counts.sum())]] += 1
+    return counts
+
+
+@dataclass
+class ClonedCorpusConfig(datasets.BuilderConfig):
+    """What to build: base text, base tokenizer, languages and their training ratios, blocks, held-out size.
+
+    ``tokenizer`` is a name or path for `AutoTokenizer`, a tokenizer object, or None to train a byte-level BPE of
+    ``vocab_size`` on the base text. ``eod_token`` defaults to the tokenizer's eos token. ``ratios`` (one per
+    language, summing to 1) default to uniform. ``eval_blocks`` blocks go to validation and as many to test.
+    The name defaults to `default_config_name`.
+    """
+
+    base: BaseCorpus = field(default_factory=BaseCorpus)
+    tokenizer: Any = None
+    vocab_size: int = 1024
+    eod_token: str | None = None
+    num_languages: int = 2
+    ratios: tuple[float, ...] | None = None
+    clone_fraction: float = 1.0
+    anchors: str | tuple[int, ...] = "random"
+    share_special_tokens: bool = False
+    block_size: int = 128
+    eval_blocks: int = 256
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        n = self.num_languages
+        if isinstance(n, bool) or not isinstance(n, int) or n < 1:
+            raise ConfigError(f"num_languages={n!r} is not allowed: it must be an integer >= 1")
+        self.ratios = self._check_ratios(self.ratios, n)
+        if not 0.0 < float(self.clone_fraction) <= 1.0:
+            raise ConfigError(f"clone_fraction={self.clone_fraction} is not allowed: it must lie in (0, 1]")
+        if self.block_size < 2:
+            raise ConfigError(f"block_size={self.block_size} is not allowed: it must be >= 2")
+        if self.eval_blocks < 1:
+            raise ConfigError(f"eval_blocks={self.eval_blocks} is not allowed: it must be >= 1")
+        if self.tokenizer is None and self.vocab_size * n > _INT32_MAX:
+            raise ConfigError(
+                f"num_languages={n} is too large: {n} languages of {self.vocab_size} ids overflow int32 ids"
+            )
+        if not isinstance(self.anchors, str):
+            self.anchors = tuple(int(i) for i in self.anchors)
+        elif self.anchors not in ("random", "frequent"):
+            raise ConfigError(f"anchors={self.anchors!r} is not allowed: use 'random', 'frequent' or a list of ids")
+        if self.name == "default":
+            self.name = default_config_name(n, self.ratios, float(self.clone_fraction))
+        super().__post_init__()
+
+    @staticmethod
+    def _check_ratios(ratios: Any, n: int) -> tuple[float, ...]:
+        if ratios is None:
+            return tuple([1.0 / n] * n)
+        values = tuple(float(r) for r in ratios)
+        if len(values) != n:
+            raise ConfigError(
+                f"ratios={','.join(f'{r:g}' for r in values)} give {len(values)} values for num_languages={n}: "
+                f"give one ratio per language"
+            )
+        if any(r < 0 or math.isnan(r) for r in values):
+            raise ConfigError(f"ratios={','.join(f'{r:g}' for r in values)} are not allowed: ratios must be >= 0")
+        if abs(sum(values) - 1.0) > 1e-6:
+            raise ConfigError(
+                f"ratios={','.join(f'{r:g}' for r in values)} sum to {sum(values):g}: they must sum to 1"
+            )
+        return values
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-able description for cards and ``info.json``."""
+        tok = self.tokenizer
+        if tok is not None and not isinstance(tok, str):
+            tok = getattr(tok, "name_or_path", "") or type(tok).__name__
+        return {
+            "name": self.name,
+            "base": self.base.to_dict(),
+            "tokenizer": tok,
+            "vocab_size": self.vocab_size if tok is None else None,
+            "eod_token": self.eod_token,
+            "num_languages": self.num_languages,
+            "ratios": list(self.ratios),
+            "clone_fraction": self.clone_fraction,
+            "anchors": self.anchors if isinstance(self.anchors, str) else list(self.anchors),
+            "share_special_tokens": self.share_special_tokens,
+            "block_size": self.block_size,
+            "eval_blocks": self.eval_blocks,
+            "seed": self.seed,
+        }
+
+
+class ClonedCorpusBuilder(datasets.ArrowBasedBuilder):
+    """Builds a cloned-language corpus from a `ClonedCorpusConfig` (see the module docstring)."""
+
+    BUILDER_CONFIG_CLASS = ClonedCorpusConfig
+    VERSION = datasets.Version("1.0.0")
+
+    def __init__(self, *args: Any, config: ClonedCorpusConfig | None = None, **kwargs: Any) -> None:
+        """Takes a ready ``config=ClonedCorpusConfig(...)``, or its fields as keyword arguments, plus the usual
+        `datasets.DatasetBuilder` arguments (``cache_dir``...)."""
+        if config is not None:
+            kwargs.update({f.name: getattr(config, f.name) for f in fields(config) if f.init})
+            kwargs.pop("data_files", None)
+            kwargs.pop("data_dir", None)
+            kwargs["config_name"] = kwargs.pop("name")
+        kwargs.setdefault("dataset_name", "clonelang")
+        super().__init__(*args, **kwargs)
+        self._tokenizer: ClonedTokenizer | None = None
+        self._work_dir: str | None = None
+        self._store: BlockStore | None = None
+        self.summary: dict[str, dict[str, dict[str, int]]] | None = None
+
+    def _info(self) -> datasets.DatasetInfo:
+        return datasets.DatasetInfo(
+            description="Cloned-language corpus built with hf_clonelang", features=FEATURES, citation=CITATION
+        )
+
+    # ------------------------------------------------------------------ public
+    @property
+    def cloned_tokenizer(self) -> ClonedTokenizer:
+        """The tokenizer the corpus was built with (saved under ``tokenizer/`` of the prepared dataset)."""
+        if self._tokenizer is None:
+            saved = Path(self._output_dir) / "tokenizer"
+            if not saved.is_dir():
+                raise RuntimeError("the corpus is not prepared yet: call download_and_prepare() first")
+            self._tokenizer = ClonedTokenizer.from_pretrained(saved)
+        return self._tokenizer
+
+    def download_and_prepare(self, *args: Any, **kwargs: Any) -> None:
+        """`datasets.DatasetBuilder.download_and_prepare`, then the tokenizer is saved beside the data."""
+        try:
+            super().download_and_prepare(*args, **kwargs)
+            if self._tokenizer is not None:
+                self._tokenizer.save_pretrained(Path(self._output_dir) / "tokenizer")
+        finally:
+            if self._work_dir is not None:
+                shutil.rmtree(self._work_dir, ignore_errors=True)
+                self._work_dir = None
+
+    # ------------------------------------------------------------------ preparation
+    def _split_generators(self, dl_manager: Any) -> list[datasets.SplitGenerator]:
+        cfg = self.config
+        cfg.base.validate()
+        base = self._base_tokenizer()
+        eod_id = self._eod_id(base)
+        self._work_dir = tempfile.mkdtemp(prefix="clonelang-work-")
+        self._store = BlockStore(self._work_dir, cfg.block_size)
+        num_blocks, frequencies = self._pack(base, eod_id)
+        self._tokenizer = ClonedTokenizer(
+            base,
+            num_languages=cfg.num_languages,
+            clone_fraction=cfg.clone_fraction,
+            anchors=cfg.anchors if isinstance(cfg.anchors, str) else list(cfg.anchors),
+            seed=cfg.seed,
+            share_special_tokens=cfg.share_special_tokens,
+            frequencies=frequencies,
+        )
+        train_ids, train_langs, validation_ids, test_ids = self._assign(num_blocks)
+        for name, values in (
+            ("train_ids", train_ids),
+            ("train_langs", train_langs),
+            ("validation_ids", validation_ids),
+            ("test_ids", test_ids),
+        ):
+            self._store.save_array(name, values)
+        self.summary = self._summarize(train_langs)
+
+        splits = [self._split("train", "train", 0, len(train_ids))]
+        for kind, ids in (("validation", validation_ids), ("test", test_ids)):
+            splits += [self._split(f"{kind}_L{k}", kind, k, len(ids)) for k in range(1, cfg.num_languages + 1)]
+        return splits
+
+    def _split(self, name: str, kind: str, language: int, size: int) -> datasets.SplitGenerator:
+        shards = [(i, s, min(s + SHARD_BLOCKS, size)) for i, s in enumerate(range(0, size, SHARD_BLOCKS))]
+        return datasets.SplitGenerator(name=name, gen_kwargs={"kind": kind, "language": language, "shards": shards})
+
+    def _base_tokenizer(self) -> Any:
+        cfg = self.config
+        if cfg.tokenizer is None:
+            budget = TOKENIZER_TRAINING_CHARS
+
+            def sample() -> Any:
+                nonlocal budget
+                for text in cfg.base.texts():
+                    if budget <= 0:
+                        return
+                    budget -= len(text)
+                    yield text
+
+            return train_byte_level_bpe(sample(), cfg.vocab_size)
+        if isinstance(cfg.tokenizer, str):
+            from transformers import AutoTokenizer
+
+            try:
+                return AutoTokenizer.from_pretrained(cfg.tokenizer)
+            except (OSError, ValueError) as err:
+                raise ConfigError(f"cannot load tokenizer {cfg.tokenizer!r}: {str(err).splitlines()[0]}") from err
+        return cfg.tokenizer
+
+    def _eod_id(self, base: Any) -> int:
+        token = self.config.eod_token or base.eos_token
+        if token is None:
+            raise ConfigError(
+                f"tokenizer {getattr(base, 'name_or_path', '') or type(base).__name__} has no end-of-document "
+                "(eos) token: name one with eod_token / --eod-token"
+            )
+        token_id = base.convert_tokens_to_ids(token)
+        if token_id is None or (token_id == base.unk_token_id and token != base.unk_token):
+            raise ConfigError(f"eod token {token!r} is not in the tokenizer's vocabulary: pick one that is")
+        if token_id == base.pad_token_id and not self.config.share_special_tokens:
+            raise ConfigError(
+                f"eod token {token!r} (id {token_id}) is also the tokenizer's padding token, which every language "
+                "shares: the end-of-document token would be a shared anchor. Give the tokenizer a distinct pad "
+                "token, name another end-of-document token with eod_token / --eod-token, or share the special "
+                "tokens on purpose with share_special_tokens / --share-special-tokens"
+            )
+        return int(token_id)
+
+    def _pack(self, base: Any, eod_id: int) -> tuple[int, np.ndarray]:
+        cfg = self.config
+        vocab = max(base.get_vocab().values()) + 1
+        counts = np.zeros(vocab, dtype=np.int64)
+        packer = BlockPacker(cfg.block_size, eod_id)
+        with tqdm(desc="Tokenizing and packing", unit=" blocks") as bar:
+            for blocks in tokenize_and_pack(cfg.base.texts(), base, packer):
+                self._store.append(blocks)
+                counts += np.bincount(blocks.ravel(), minlength=vocab)
+                bar.update(len(blocks))
+        num_blocks = self._store.num_blocks
+        if packer.num_documents == 0:
+            raise ConfigError(f"the base corpus ({cfg.base.describe()}) is empty")
+        if num_blocks <= 2 * cfg.eval_blocks:
+            raise ConfigError(
+                f"the base corpus has {num_blocks} blocks of {cfg.block_size} tokens: too few for "
+                f"eval_blocks={cfg.eval_blocks} (2 x {cfg.eval_blocks} held out plus training): "
+                "lower eval_blocks or give more text"
+            )
+        return num_blocks, counts
+
+    def _assign(self, num_blocks: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """Held-out blocks and the language of every training block, both pure functions of the seed."""
+        cfg = self.config
+        eval_rng, lang_rng = (np.random.default_rng(s) for s in np.random.SeedSequence(cfg.seed).spawn(2))
+        held_out = eval_rng.choice(num_blocks, size=2 * cfg.eval_blocks, replace=False)
+        validation_ids = np.sort(held_out[: cfg.eval_blocks])
+        test_ids = np.sort(held_out[cfg.eval_blocks :])
+        train_ids = np.setdiff1d(np.arange(num_blocks, dtype=np.int64), held_out)
+        counts = exact_counts(len(train_ids), cfg.ratios)
+        langs = np.repeat(np.arange(1, cfg.num_languages + 1, dtype=np.int32), counts)
+        return train_ids, lang_rng.permutation(langs), validation_ids, test_ids
+
+    def _summarize(self, train_langs: np.ndarray) -> dict[str, dict[str, dict[str, int]]]:
+        cfg = self.config
+        n, size = cfg.num_languages, cfg.block_size
+        counts = np.bincount(train_langs, minlength=n + 1)[1:]
+        summary = {"train": {f"L{k}": {"blocks": int(c), "tokens": int(c) * size} for k, c in enumerate(counts, 1)}}
+        for kind in ("validation", "test"):
+            for k in range(1, n + 1):
+                summary[f"{kind}_L{k}"] = {f"L{k}": {"blocks": cfg.eval_blocks, "tokens": cfg.eval_blocks * size}}
+        return summary
+
+    # ------------------------------------------------------------------ generation
+    def _generate_tables(self, kind: str, language: int, shards: list[tuple[int, int, int]]) -> Any:
+        # File access lives in BlockStore: datasets patches open/np.load/Path inside builder modules for streaming.
+        size = self.config.block_size
+        store = self._store
+        tok = self._tokenizer
+        for shard_id, start, stop in shards:
+            for table_idx, lo in enumerate(range(start, stop, TABLE_ROWS)):
+                hi = min(lo + TABLE_ROWS, stop)
+                block_ids = store.array(f"{kind}_ids", lo, hi)
+                base = store.read(block_ids)
+                if kind == "train":
+                    lang = store.array("train_langs", lo, hi).astype(np.int32)
+                else:
+                    lang = np.full(hi - lo, language, np.int32)
+                cloned = base.copy()
+                for k in np.unique(lang):
+                    rows = lang == k
+                    cloned[rows] = tok.to_language(base[rows], int(k))
+                offsets = np.arange(0, cloned.size + 1, size, dtype=np.int32)
+                table = pa.table(
+                    {
+                        "input_ids": pa.ListArray.from_arrays(offsets, pa.array(cloned.ravel(), pa.int32())),
+                        "language": pa.array(lang, pa.int32()),
+                        "block_id": pa.array(block_ids, pa.int64()),
+                    }
+                )
+                yield Key(shard_id, table_idx), table

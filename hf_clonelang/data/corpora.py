@@ -1,0 +1,278 @@
+"""Base text: the embedded story corpus, any `load_dataset` source, local text / JSONL / Parquet files; and packing
+of tokenized text into fixed-length blocks with an end-of-document token between documents.
+
+Everything streams: texts come out one at a time, tokenization and packing work on batches of documents, so memory
+is bounded by the batch and not by the corpus.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import numpy as np
+
+from ..errors import ConfigError
+from . import stories
+
+EMBEDDED = "embedded"
+DEFAULT_EMBEDDED_STORIES = 20_000
+"""Stories in the default embedded corpus: about 11 MB of text, 2.5M tokens with a 1024-entry BPE."""
+
+SAMPLE_BY = ("line", "paragraph", "document")
+_TEXT_SUFFIXES = (".txt", ".text", ".md")
+_JSON_SUFFIXES = (".json", ".jsonl", ".ndjson")
+_PARQUET_SUFFIXES = (".parquet",)
+
+
+@dataclass(frozen=True)
+class BaseCorpus:
+    """Where the base text of a cloned corpus comes from.
+
+    ``source`` is ``"embedded"`` (the generated stories), ``"files"`` (local ``files``: .txt / .jsonl / .json /
+    .parquet, optionally .gz), or a `load_dataset` path: a Hub dataset name or a local dataset folder, read with
+    ``config``, ``split`` and ``text_column``. Text files are split into documents by ``sample_by`` (one document
+    per line, per blank-line-separated paragraph, or per file). ``max_documents`` caps any source; the embedded
+    corpus is endless and defaults to `DEFAULT_EMBEDDED_STORIES` stories generated from ``seed``;
+    ``grammar_version`` is part of the spec so that builds cached from an older story grammar are not reused.
+    """
+
+    source: str = EMBEDDED
+    files: tuple[str, ...] = ()
+    config: str | None = None
+    split: str = "train"
+    text_column: str = "text"
+    sample_by: str = "paragraph"
+    max_documents: int | None = None
+    seed: int = 0
+    grammar_version: str = stories.GRAMMAR_VERSION
+
+    @classmethod
+    def from_spec(cls, base: str | Sequence[str] = EMBEDDED, **kwargs: Any) -> BaseCorpus:
+        """Read the CLI form: ``embedded``, one dataset name or folder, or one or more local files."""
+        items = [base] if isinstance(base, str) else list(base)
+        if not items:
+            raise ConfigError("no base corpus given: use 'embedded', a dataset name, or text/JSONL files")
+        if items == [EMBEDDED]:
+            return cls(source=EMBEDDED, **kwargs)
+        files = [x for x in items if os.path.isfile(x)]
+        if files and len(files) == len(items):
+            return cls(source="files", files=tuple(os.path.abspath(f) for f in files), **kwargs)
+        if len(items) > 1:
+            missing = next(x for x in items if not os.path.isfile(x))
+            raise ConfigError(f"base file {missing!r} does not exist: several bases must all be local files")
+        item = items[0]
+        if not os.path.isdir(item) and _looks_like_file(item):
+            raise ConfigError(f"base file {item!r} does not exist")
+        return cls(source=os.path.abspath(item) if os.path.isdir(item) else item, **kwargs)
+
+    def __post_init__(self) -> None:
+        if self.is_embedded and self.grammar_version != stories.GRAMMAR_VERSION:
+            raise ConfigError(
+                f"embedded stories of grammar version {self.grammar_version} cannot be generated: this "
+                f"hf_clonelang has version {stories.GRAMMAR_VERSION}"
+            )
+        if self.sample_by not in SAMPLE_BY:
+            raise ConfigError(f"sample_by={self.sample_by!r} is not allowed: use one of {', '.join(SAMPLE_BY)}")
+        if self.max_documents is not None and self.max_documents < 1:
+            raise ConfigError(f"max_documents={self.max_documents} is not allowed: it must be >= 1")
+        if self.source == "files" and not self.files:
+            raise ConfigError("source='files' needs at least one file")
+
+    @property
+    def is_embedded(self) -> bool:
+        return self.source == EMBEDDED
+
+    def describe(self) -> str:
+        """One line for cards and logs."""
+        if self.is_embedded:
+            return f"embedded stories (seed {self.seed}, {self.num_documents_hint} stories)"
+        if self.source == "files":
+            names = ", ".join(os.path.basename(f) for f in self.files[:3]) + (", ..." if len(self.files) > 3 else "")
+            return f"local files: {names}"
+        config = f", config {self.config}" if self.config else ""
+        return f"dataset {self.source}{config}, split {self.split}, column {self.text_column}"
+
+    @property
+    def num_documents_hint(self) -> int | None:
+        return self.max_documents or (DEFAULT_EMBEDDED_STORIES if self.is_embedded else None)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    # ------------------------------------------------------------------ reading
+    def validate(self) -> None:
+        """Cheap checks before any expensive work: files exist, the text column is there."""
+        if self.is_embedded:
+            return
+        if self.source == "files":
+            for f in self.files:
+                if not os.path.isfile(f):
+                    raise ConfigError(f"base file {f!r} does not exist")
+        columns = self._columns()
+        if columns is not None and self.text_column not in columns:
+            raise ConfigError(
+                f"text column {self.text_column!r} not found in {self.describe()}: "
+                f"available columns are {', '.join(sorted(columns)) or 'none'}"
+            )
+
+    def texts(self) -> Iterator[str]:
+        """Documents of the corpus, in order; empty documents are skipped."""
+        if self.is_embedded:
+            it: Iterable[str] = (s["text"] for s in stories.stories(self.num_documents_hint or 0, seed=self.seed))
+        else:
+            col = self.text_column
+            it = (row[col] for row in self._stream())
+        texts = (t for t in it if isinstance(t, str) and t.strip())
+        yield from itertools.islice(texts, self.max_documents) if self.max_documents else texts
+
+    def _stream(self) -> Any:
+        from datasets import load_dataset
+
+        if self.source == "files":
+            builder, kwargs = _file_builder(self.files, self.sample_by)
+            return load_dataset(builder, data_files=list(self.files), split="train", streaming=True, **kwargs)
+        try:
+            return load_dataset(self.source, self.config, split=self.split, streaming=True)
+        except (FileNotFoundError, ValueError) as err:
+            raise ConfigError(f"cannot load base dataset {self.source!r}: {str(err).splitlines()[0]}") from err
+
+    def _columns(self) -> set[str] | None:
+        ds = self._stream()
+        if ds.features is not None:
+            return set(ds.features)
+        first = next(iter(ds), None)
+        if first is None:
+            raise ConfigError(f"the base corpus ({self.describe()}) is empty")
+        return set(first)
+
+
+def _looks_like_file(item: str) -> bool:
+    name = item.lower().removesuffix(".gz")
+    return name.endswith(_TEXT_SUFFIXES + _JSON_SUFFIXES + _PARQUET_SUFFIXES) or item.startswith(("/", ".", "~"))
+
+
+def _file_builder(files: Sequence[str], sample_by: str) -> tuple[str, dict[str, Any]]:
+    kinds = set()
+    for f in files:
+        name = f.lower().removesuffix(".gz").removesuffix(".bz2").removesuffix(".xz").removesuffix(".zst")
+        if name.endswith(_JSON_SUFFIXES):
+            kinds.add("json")
+        elif name.endswith(_PARQUET_SUFFIXES):
+            kinds.add("parquet")
+        else:
+            kinds.add("text")
+    if len(kinds) > 1:
+        raise ConfigError(f"base files mix formats ({', '.join(sorted(kinds))}): give files of one format")
+    kind = kinds.pop()
+    return kind, ({"sample_by": sample_by} if kind == "text" else {})
+
+
+def embedded_dataset(num_stories: int = DEFAULT_EMBEDDED_STORIES, seed: int = 0, start: int = 0) -> Any:
+    """The embedded stories as a `datasets.Dataset` with ``text``, ``label`` (a `ClassLabel` of `stories.TOPICS`)."""
+    import datasets
+
+    label = datasets.ClassLabel(names=list(stories.TOPICS))
+    features = datasets.Features({"text": datasets.Value("string"), "label": label})
+    rows = [{"text": s["text"], "label": s["label"]} for s in stories.stories(num_stories, seed=seed, start=start)]
+    return datasets.Dataset.from_list(rows, features=features)
+
+
+# ---------------------------------------------------------------------- packing
+class BlockPacker:
+    """Concatenate tokenized documents with an end-of-document id after each and cut fixed-length blocks.
+
+    Block b holds tokens ``[b·L, (b+1)·L)`` of the whole stream, whatever the batches were: the carry-over between
+    calls makes the result independent of how documents are batched. The last partial block is dropped.
+    """
+
+    def __init__(self, block_size: int, eod_id: int, dtype: Any = np.int32) -> None:
+        if block_size < 2:
+            raise ConfigError(f"block_size={block_size} is not allowed: it must be >= 2")
+        self.block_size = block_size
+        self.eod_id = int(eod_id)
+        self.dtype = dtype
+        self._carry = np.zeros(0, dtype=dtype)
+        self.num_documents = 0
+        self.num_tokens = 0
+
+    def add(self, docs: Sequence[Sequence[int]]) -> np.ndarray:
+        """Add tokenized documents; return the blocks they complete, shape (n, block_size)."""
+        total = sum(len(d) for d in docs) + len(docs)
+        eod = (self.eod_id,)
+        stream = itertools.chain.from_iterable(itertools.chain(d, eod) for d in docs)
+        fresh = np.fromiter(stream, dtype=self.dtype, count=total)
+        self.num_documents += len(docs)
+        self.num_tokens += total
+        flat = np.concatenate([self._carry, fresh]) if self._carry.size else fresh
+        n = flat.size // self.block_size
+        self._carry = flat[n * self.block_size :].copy()
+        return flat[: n * self.block_size].reshape(n, self.block_size)
+
+
+class BlockStore:
+    """Packed blocks on disk: raw int32 rows of ``block_size`` tokens, plus named int64 arrays (split membership,
+    languages). Writing appends and reading fetches only the rows asked for, so memory stays bounded by one batch
+    of blocks whatever the corpus size (no memory map whose touched pages would pile up in RSS)."""
+
+    def __init__(self, directory: str | os.PathLike, block_size: int) -> None:
+        self.directory = os.fspath(directory)
+        self.block_size = block_size
+        self.num_blocks = 0
+        self._path = os.path.join(self.directory, "blocks.bin")
+
+    def append(self, blocks: np.ndarray) -> None:
+        with open(self._path, "ab") as f:
+            f.write(np.ascontiguousarray(blocks, dtype=np.int32).tobytes())
+        self.num_blocks += len(blocks)
+
+    def read(self, block_ids: np.ndarray) -> np.ndarray:
+        """Rows ``block_ids`` (sorted ascending), shape (len, block_size): one read of the span when the ids are
+        dense (training blocks), one read per block when they are scattered (held-out blocks)."""
+        ids = np.asarray(block_ids, dtype=np.int64)
+        row = self.block_size * 4
+        if ids.size == 0:
+            return np.zeros((0, self.block_size), dtype=np.int32)
+        first, span = int(ids[0]), int(ids[-1] - ids[0]) + 1
+        with open(self._path, "rb") as f:
+            if span <= 2 * ids.size:
+                f.seek(first * row)
+                chunk = np.fromfile(f, dtype=np.int32, count=span * self.block_size).reshape(span, self.block_size)
+                return chunk[ids - first]
+            out = np.empty((ids.size, self.block_size), dtype=np.int32)
+            for i, b in enumerate(ids):
+                f.seek(int(b) * row)
+                out[i] = np.fromfile(f, dtype=np.int32, count=self.block_size)
+            return out
+
+    def save_array(self, name: str, values: np.ndarray) -> None:
+        np.asarray(values, dtype=np.int64).tofile(os.path.join(self.directory, f"{name}.bin"))
+
+    def array(self, name: str, start: int = 0, stop: int | None = None) -> np.ndarray:
+        """Elements ``start:stop`` of a saved array."""
+        path = os.path.join(self.directory, f"{name}.bin")
+        size = os.path.getsize(path) // 8
+        stop = size if stop is None else min(stop, size)
+        with open(path, "rb") as f:
+            f.seek(start * 8)
+            return np.fromfile(f, dtype=np.int64, count=max(stop - start, 0))
+
+
+def tokenize_and_pack(
+    texts: Iterable[str], tokenizer: Any, packer: BlockPacker, batch_size: int = 1000
+) -> Iterator[np.ndarray]:
+    """Tokenize documents in batches (no special tokens added) and yield the blocks ``packer`` completes."""
+    for batch in _batched(texts, batch_size):
+        ids = tokenizer(batch, add_special_tokens=False)["input_ids"]
+        blocks = packer.add(ids)
+        if len(blocks):
+            yield blocks
+
+
+def _batched(items: Iterable[Any], n: int) -> Iterator[list]:
+    it = iter(items)
+    while batch := list(itertools.islice(it, n)):
+        yield batch

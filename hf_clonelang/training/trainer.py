@@ -1,0 +1,396 @@
+"""`ImbalanceTrainer`: `transformers.Trainer` with language schedules, per-language bookkeeping and evaluation.
+
+It overrides as little as it can:
+
+* `_get_train_sampler` returns a `ScheduledSampler` spanning the whole run (the schedule lives in the sampler,
+  never in callbacks, so resuming and any number of workers or processes replay the same stream);
+* the loss goes through Trainer's own ``compute_loss_func`` hook with per-token cross-entropy, identical to the
+  model's loss (same normalisation for gradient accumulation and DDP), and adds each row's summed NLL and token
+  count to its language's running totals (on device; reduced across processes only when logging);
+* `log` adds ``train_loss_L{k}`` (token-mean NLL since the last log) and ``train_tokens_L{k}`` (cumulative input
+  tokens, counted from the sampler's stream) to every training log, and ``*_ppl`` beside every ``eval_L{k}_loss``;
+* `evaluate` adds the alignment summary on a fixed set of parallel blocks (mean hidden cosine, raw and centred,
+  retrieval@1, gradient cosine, clone-embedding cosine per language pair; per-layer values appended to
+  ``alignment_history.jsonl`` in the run folder), switchable with ``alignment_blocks``;
+* `create_model_card` writes hf_clonelang's card instead of Trainer's (which cannot read per-language results).
+
+Evaluate every language on its own fixed split with ``eval_dataset={"L1": ..., "L2": ...}``: the held-out sets
+never move with the schedule.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import os
+import re
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from transformers import Trainer, TrainingArguments
+
+from ..errors import ConfigError
+from ..tokenization import ClonedTokenizer
+from .collator import CloneCollator
+from .modeling import EMBEDDING_SCALE_KEY
+from .sampling import POOL_EXHAUSTED, SAMPLING_MODES, LanguageAssignment, ScheduledDataset, ScheduledSampler
+from .schedules import LanguageSchedule
+
+logger = logging.getLogger(__name__)
+
+DATA_MODES = ("auto", "clone", "pool")
+_EVAL_LOSS = re.compile(r"^(?P<prefix>(?:eval|test)_.+)_loss$")
+
+
+@dataclass
+class ImbalanceTrainingArguments(TrainingArguments):
+    """`TrainingArguments` plus the language machinery. ``remove_unused_columns`` defaults to False (the language
+    tag must reach the collator) and ``ddp_find_unused_parameters`` to False (every GPT-2 parameter is used)."""
+
+    language_schedule: str = field(
+        default="0.9,0.1",
+        metadata={
+            "help": "Language probabilities over training, e.g. 0.9,0.1 (constant), 0.1_0.9 (equal stages of "
+            "p(L2)), linear:0.1@0_0.5@1, l1:0.5, temperature:0.3 (see the README for the grammar)."
+        },
+    )
+    num_languages: int = field(default=2, metadata={"help": "Number of cloned languages N (numbered 1..N)."})
+    sampling: str = field(
+        default="exact",
+        metadata={
+            "help": "exact: low-discrepancy language assignment (counts track the schedule within a few "
+            "samples); bernoulli: independent draws per sample, as in the paper.",
+            "choices": list(SAMPLING_MODES),
+        },
+    )
+    data_mode: str = field(
+        default="auto",
+        metadata={
+            "help": "clone: base blocks put into the sampled language (the paper); pool: rows that already "
+            "have a language (a corpus built with ratios), the sampler picks the next row of each language; "
+            "auto: pool when the training set has a 'language' column, else clone.",
+            "choices": list(DATA_MODES),
+        },
+    )
+    pool_exhausted: str = field(
+        default="repeat",
+        metadata={
+            "help": "Pool mode, when a language's rows run out: repeat (reshuffle and reuse them; the "
+            "epochs per language are reported) or stop (end training there).",
+            "choices": list(POOL_EXHAUSTED),
+        },
+    )
+    alignment_blocks: int = field(
+        default=32,
+        metadata={
+            "help": "Parallel held-out blocks used for the alignment measures at every evaluation "
+            "(0: off). They are the first blocks of the eval sets, the same in every language."
+        },
+    )
+    alignment_gradient_blocks: int = field(
+        default=4, metadata={"help": "How many of those blocks also go into the gradient cosine (0: skip it)."}
+    )
+    cosine_spans_warmup: bool = field(
+        default=False,
+        metadata={
+            "help": "The paper's (Languini's) learning-rate shape: the cosine decay runs over the whole run and the "
+            "linear warm-up multiplies it, lr(s) = min(s, W)/W * cosine(s / T) for step s = 1..T, instead of the "
+            "cosine starting after the warm-up. Needs lr_scheduler_type cosine or cosine_with_min_lr."
+        },
+    )
+    remove_unused_columns: bool = field(
+        default=False, metadata={"help": "Must stay False: the language tag has to reach the collator."}
+    )
+    ddp_find_unused_parameters: bool | None = field(
+        default=False, metadata={"help": "DDP find_unused_parameters (False: every parameter is used)."}
+    )
+
+    def __post_init__(self) -> None:
+        if isinstance(self.num_languages, bool) or self.num_languages < 1:
+            raise ConfigError(f"num_languages={self.num_languages} is not allowed: it must be >= 1")
+        for name, allowed in (
+            ("sampling", SAMPLING_MODES),
+            ("data_mode", DATA_MODES),
+            ("pool_exhausted", POOL_EXHAUSTED),
+        ):
+            if getattr(self, name) not in allowed:
+                raise ConfigError(f"{name}={getattr(self, name)!r} is not allowed: use one of {', '.join(allowed)}")
+        if self.remove_unused_columns:
+            raise ConfigError("remove_unused_columns=True is not allowed: it strips the language tag; use False")
+        scheduler = str(getattr(self.lr_scheduler_type, "value", self.lr_scheduler_type))
+        if self.cosine_spans_warmup and scheduler not in ("cosine", "cosine_with_min_lr"):
+            raise ConfigError(
+                f"cosine_spans_warmup=True is not allowed with lr_scheduler_type={scheduler!r}: use cosine or "
+                "cosine_with_min_lr"
+            )
+        if not str(self.language_schedule).startswith("temperature:"):  # temperature needs the pool's sizes
+            schedule = LanguageSchedule.from_string(self.language_schedule, self.num_languages)
+            if not schedule.is_constant and self.max_steps <= 0:
+                raise ConfigError(
+                    f"language_schedule={self.language_schedule!r} changes over training, so the run length must "
+                    "be known: set max_steps"
+                )
+        super().__post_init__()
+
+
+class ImbalanceTrainer(Trainer):
+    """Trainer for cloned-language runs. ``train_dataset`` is a `datasets.Dataset` of fixed-length blocks
+    (``input_ids``, plus ``language`` in pool mode); ``processing_class`` is the `ClonedTokenizer`."""
+
+    def __init__(
+        self,
+        model: Any = None,
+        args: ImbalanceTrainingArguments | None = None,
+        train_dataset: Any = None,
+        eval_dataset: Any = None,
+        processing_class: ClonedTokenizer | None = None,
+        data_collator: Any = None,
+        **kwargs: Any,
+    ) -> None:
+        if not isinstance(processing_class, ClonedTokenizer):
+            raise ConfigError("ImbalanceTrainer needs processing_class=ClonedTokenizer(...)")
+        if not isinstance(args, ImbalanceTrainingArguments):
+            raise ConfigError("ImbalanceTrainer needs args=ImbalanceTrainingArguments(...)")
+        if args.alignment_blocks < 0 or args.alignment_gradient_blocks < 0:
+            raise ConfigError("alignment_blocks and alignment_gradient_blocks must be >= 0")
+        if processing_class.num_languages != args.num_languages:
+            raise ConfigError(
+                f"num_languages={args.num_languages} does not match the tokenizer's {processing_class.num_languages}"
+            )
+        self.blocks = train_dataset
+        wrapped = ScheduledDataset(train_dataset) if train_dataset is not None else None
+        super().__init__(
+            model=model,
+            args=args,
+            train_dataset=wrapped,
+            eval_dataset=eval_dataset,
+            processing_class=processing_class,
+            data_collator=data_collator or CloneCollator(processing_class),
+            compute_loss_func=self._token_loss,
+            **kwargs,
+        )
+        n = args.num_languages
+        self._nll = torch.zeros(n, dtype=torch.float64, device=args.device)
+        self._count = torch.zeros(n, dtype=torch.float64, device=args.device)
+        self._batch_languages: torch.Tensor | None = None
+        self.sampler = self._make_sampler() if train_dataset is not None else None
+        self.block_size = len(train_dataset[0]["input_ids"]) if train_dataset is not None else 0
+        self.last_alignment: dict[str, Any] | None = None
+
+    # ------------------------------------------------------------------ sampling
+    @property
+    def samples_per_step(self) -> int:
+        a = self.args
+        return a.per_device_train_batch_size * a.gradient_accumulation_steps * a.world_size
+
+    def _make_sampler(self) -> ScheduledSampler:
+        a = self.args
+        has_languages = "language" in self.blocks.column_names
+        pool = a.data_mode == "pool" or (a.data_mode == "auto" and has_languages)
+        if pool and not has_languages:
+            raise ConfigError("data_mode='pool' needs a training set with a 'language' column")
+        row_languages = np.asarray(self.blocks["language"]) if pool else None
+        sizes = np.bincount(row_languages, minlength=a.num_languages + 1)[1:] if pool else None
+        self.schedule = LanguageSchedule.from_string(a.language_schedule, a.num_languages, sizes=sizes)
+        if a.max_steps > 0:
+            length = total = a.max_steps * self.samples_per_step
+        else:
+            length = len(self.blocks)
+            total = length * max(1, math.ceil(a.num_train_epochs))
+        seed = a.seed if a.data_seed is None else a.data_seed  # Trainer's meaning: data_seed seeds the sampling
+        assignment = LanguageAssignment(self.schedule, total, seed=seed, mode=a.sampling)
+        sampler = ScheduledSampler(
+            assignment, length, num_rows=len(self.blocks), row_languages=row_languages, pool_exhausted=a.pool_exhausted
+        )
+        if sampler.available is not None and sampler.available < length:
+            steps = sampler.available // self.samples_per_step
+            if steps < 1:
+                raise ConfigError("pool_exhausted='stop': a language runs out of rows before the first step")
+            logger.warning("pool_exhausted='stop': a language's rows run out after %d of %d steps", steps, a.max_steps)
+            a.max_steps = steps
+            sampler.length = steps * self.samples_per_step
+        return sampler
+
+    def _get_train_sampler(self, train_dataset: Any = None) -> ScheduledSampler:
+        return self.sampler
+
+    def tokens_seen(self, step: int | None = None) -> dict[str, int]:
+        """Input tokens per language consumed by the first ``step`` optimizer steps (default: so far)."""
+        step = self.state.global_step if step is None else step
+        counts = self.sampler.assignment.counts(step * self.samples_per_step)
+        return {f"L{k}": int(c) * self.block_size for k, c in enumerate(counts, 1)}
+
+    def pool_epochs(self, step: int | None = None) -> dict[str, float]:
+        """How often each language's rows were used (pool mode; in clone mode, passes over the blocks)."""
+        step = self.state.global_step if step is None else step
+        return self.sampler.pool_epochs(step * self.samples_per_step)
+
+    # ------------------------------------------------------------------ optimisation
+    def create_optimizer(self, model: Any = None) -> torch.optim.Optimizer:
+        """Trainer's optimizer; a model with a folded input-embedding factor (`modeling.fold_input_embedding_scale`)
+        gets its input embedding in a group of its own: learning rate × the factor, weight decay and Adam's epsilon
+        ÷ the factor, so that every step is the paper's step on the unfolded weights."""
+        ours = self.optimizer is not None and any(g.get("clonelang_embedding") for g in self.optimizer.param_groups)
+        given = self.optimizer is not None and not ours  # an optimizer passed in by the user is left as it is
+        optimizer = super().create_optimizer(model)
+        opt_model = self.model if model is None else model
+        scale = float(getattr(opt_model.config, EMBEDDING_SCALE_KEY, None) or 1.0)
+        embedding = opt_model.get_input_embeddings().weight
+        if given and scale != 1.0:
+            logger.warning(
+                "the model's input embedding carries a folded factor of %.4g but the optimizer was given: give its "
+                "input embedding %.4g x the learning rate to train as the paper's model",
+                scale,
+                scale,
+            )
+        if given or ours or scale == 1.0:
+            return optimizer
+        for group in optimizer.param_groups:
+            kept = [p for p in group["params"] if p is not embedding]
+            if len(kept) < len(group["params"]):
+                group["params"] = kept
+                settings = {k: v for k, v in group.items() if k != "params"}
+                settings.update(lr=group["lr"] * scale, weight_decay=group["weight_decay"] / scale)
+                if "eps" in settings:  # Adam's epsilon sits beside a gradient that is 1/scale of the paper's
+                    settings["eps"] = settings["eps"] / scale
+                optimizer.add_param_group({**settings, "params": [embedding], "clonelang_embedding": True})
+                break
+        return optimizer
+
+    def create_scheduler(self, num_training_steps: int, optimizer: Any = None) -> Any:
+        """Trainer's scheduler, or with ``cosine_spans_warmup`` the paper's: step s = 1..T gets
+        ``min(s, W)/W · (r + (1 - r)·(1 + cos(π·s/T))/2)`` times the peak rate (r: ``min_lr_rate``)."""
+        if not self.args.cosine_spans_warmup or self.lr_scheduler is not None:
+            return super().create_scheduler(num_training_steps, optimizer)
+        kwargs = dict(self.args.lr_scheduler_kwargs or {})
+        peak = self.args.learning_rate
+        rate = kwargs["min_lr"] / peak if "min_lr" in kwargs else float(kwargs.get("min_lr_rate", 0.0))
+        warmup = max(1, self.args.get_warmup_steps(num_training_steps))
+        total = max(1, num_training_steps)
+
+        def factor(step: int) -> float:
+            s = step + 1  # LambdaLR's step 0 is the first optimizer step; the paper counts it as 1
+            cosine = 0.5 * (1 + math.cos(math.pi * min(s, total) / total))
+            return min(s, warmup) / warmup * (rate + (1 - rate) * cosine)
+
+        self.lr_scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer or self.optimizer, factor)
+        self._created_lr_scheduler = True
+        return self.lr_scheduler
+
+    # ------------------------------------------------------------------ loss
+    def compute_loss(
+        self, model: Any, inputs: dict[str, Any], return_outputs: bool = False, num_items_in_batch: Any = None
+    ) -> Any:
+        """Take the language tag out of the batch (the model never sees it), then Trainer's own loss path."""
+        self._batch_languages = inputs.pop("language", None)
+        return super().compute_loss(
+            model, inputs, return_outputs=return_outputs, num_items_in_batch=num_items_in_batch
+        )
+
+    def _token_loss(self, outputs: Any, labels: torch.Tensor, num_items_in_batch: Any = None) -> torch.Tensor:
+        """Causal-LM cross-entropy as the model computes it (sum / items over the accumulated batch), with each
+        row's NLL and token count added to its language's totals while training."""
+        logits = outputs["logits"] if isinstance(outputs, dict) else outputs[0]
+        shift_labels = labels[:, 1:].to(logits.device)
+        nll = F.cross_entropy(
+            logits[:, :-1].float().reshape(-1, logits.shape[-1]),
+            shift_labels.reshape(-1),
+            ignore_index=-100,
+            reduction="none",
+        ).view(shift_labels.shape)
+        mask = shift_labels != -100
+        languages = self._batch_languages
+        if languages is not None and self.model.training:
+            index = languages.to(self._nll.device) - 1
+            self._nll.index_add_(0, index, nll.detach().sum(dim=1).to(self._nll.dtype))
+            self._count.index_add_(0, index, mask.sum(dim=1).to(self._count.dtype))
+        total = nll.sum()
+        if num_items_in_batch is not None:
+            return total / torch.as_tensor(num_items_in_batch, device=total.device)
+        return total / mask.sum().clamp(min=1)
+
+    # ------------------------------------------------------------------ evaluation
+    def evaluate(
+        self, eval_dataset: Any = None, ignore_keys: list[str] | None = None, metric_key_prefix: str = "eval"
+    ) -> dict[str, float]:
+        """Trainer's evaluation (per language with a dict of eval sets), plus the alignment summary."""
+        metrics = super().evaluate(eval_dataset, ignore_keys, metric_key_prefix)
+        if eval_dataset is None and metric_key_prefix == "eval" and self.args.alignment_blocks > 0:
+            extra = self.alignment_metrics()
+            if extra:
+                self.log(extra)
+                metrics.update(extra)
+        return metrics
+
+    def alignment_metrics(self) -> dict[str, float]:
+        """Alignment of L1 with every other evaluated language on the first ``alignment_blocks`` parallel blocks.
+        The full per-layer report is kept in ``last_alignment`` and appended to ``alignment_history.jsonl``."""
+        from ..analysis.alignment import alignment_report, summarize
+
+        sets = self.eval_dataset if isinstance(self.eval_dataset, dict) else {}
+        langs = sorted(int(k[1:]) for k in sets if re.fullmatch(r"L\d+", k))
+        if 1 not in langs or len(langs) < 2:
+            return {}
+        first = sets["L1"]
+        n = min(self.args.alignment_blocks, len(first))
+        blocks = torch.as_tensor(np.asarray(first.with_format("numpy", columns=["input_ids"])[:n]["input_ids"]))
+        start = time.perf_counter()
+        model = self.accelerator.unwrap_model(self.model)
+        report = alignment_report(
+            model,
+            self.processing_class,
+            blocks,
+            pairs=[(1, k) for k in langs if k != 1],
+            batch_size=self.args.per_device_eval_batch_size,
+            gradient_blocks=self.args.alignment_gradient_blocks,
+        )
+        runtime = time.perf_counter() - start
+        self.last_alignment = report
+        flat = {f"eval_{k}": round(v, 5) for k, v in summarize(report).items()}
+        for pair, entry in report.items():
+            flat[f"eval_{pair.replace('-', '_')}_embedding_cosine"] = round(
+                entry["embedding_cosine"]["input"]["overall"], 5
+            )
+        flat["eval_alignment_runtime"] = round(runtime, 4)
+        if self.is_world_process_zero():
+            os.makedirs(self.args.output_dir, exist_ok=True)
+            with open(os.path.join(self.args.output_dir, "alignment_history.jsonl"), "a") as f:
+                f.write(json.dumps({"step": self.state.global_step, "report": report}) + "\n")
+        return flat
+
+    # ------------------------------------------------------------------ logging
+    def log(self, logs: dict[str, float], start_time: float | None = None) -> None:
+        """Add per-language training numbers to training logs and perplexities beside evaluation losses."""
+        if "loss" in logs and self.sampler is not None:
+            nll = self.accelerator.reduce(self._nll.clone(), reduction="sum").cpu().numpy()
+            count = self.accelerator.reduce(self._count.clone(), reduction="sum").cpu().numpy()
+            self._nll.zero_()
+            self._count.zero_()
+            for k, (s, c) in enumerate(zip(nll, count, strict=True), 1):
+                if c > 0:
+                    logs[f"train_loss_L{k}"] = round(float(s / c), 4)
+            logs.update({f"train_tokens_{k}": v for k, v in self.tokens_seen().items()})
+        add_perplexities(logs)
+        super().log(logs, start_time)
+
+    def create_model_card(self, *args: Any, **kwargs: Any) -> None:
+        """hf_clonelang's model card (per-language results), not Trainer's."""
+        if not self.is_world_process_zero():
+            return
+        from ..hub.cards import write_model_card
+
+        write_model_card(self.args.output_dir)
+
+
+def add_perplexities(metrics: dict[str, float]) -> dict[str, float]:
+    """Put ``<prefix>_ppl`` = exp(loss) beside every ``eval_*_loss`` / ``test_*_loss`` (in place)."""
+    for key in list(metrics):
+        m = _EVAL_LOSS.match(key)
+        if m and isinstance(metrics[key], (int, float)):
+            metrics[f"{m['prefix']}_ppl"] = float(math.exp(min(metrics[key], 700.0)))
+    return metrics

@@ -1,0 +1,169 @@
+"""The reproduction grid at a test-only scale of seconds, and `hf-clonelang align` on one of its runs."""
+
+import json
+import re
+
+import pytest
+
+from hf_clonelang import ConfigError
+from hf_clonelang.commands.cli import main
+from hf_clonelang.commands.reproduce import SCALES, grid, mono_fractions, run_grid
+
+
+@pytest.fixture(scope="module")
+def finished_grid(tmp_path_factory):
+    out = tmp_path_factory.mktemp("grid") / "g"
+    return out, run_grid("test", "embedded", out, jobs=2, lengths=(1, 2))
+
+
+def _table(report, heading):
+    section = report.split(heading, 1)[1].split("\n## ", 1)[0]
+    return [line for line in section.splitlines() if line.startswith("|") and not line.startswith("|---")][1:]
+
+
+def test_the_report_has_every_table_filled(finished_grid):
+    out, results = finished_grid
+    report = (out / "report.md").read_text()
+    mono = _table(report, "## Monolingual runs")
+    assert len(mono) == len(mono_fractions(SCALES["test"], (1, 2))) == len(SCALES["test"].fractions) + 1  # + 2x
+    number = r"(?:[\d.]+|inf)"  # the test scale's power law is poor: it may miss a point completely
+    row = rf"\| [\d.]+ \| [\d,]+ \| [\d.]+ \| {number} \| [+-]{number}% \|"
+    assert all(re.fullmatch(row, r) for r in mono), mono
+    main_rows = _table(report, "## Perplexity and token efficiency")
+    names = [(row.split("|")[1].strip().split(" (")[0], row.split("|")[2].strip()) for row in main_rows]
+    assert names == [(n, length) for length in ("1×", "2×") for n in ("50/50", "90/10", "schedule 0.1_0.9")]
+    for row in main_rows:
+        cells = [c.strip() for c in row.split("|")[3:10]]
+        assert all(re.match(r"^\d+\.\d+", c) for c in cells), row  # PPL, TEff by both estimators, MLPE
+    lengths = _table(report, "## Longer training")
+    assert [row.split("|")[1].strip() for row in lengths] == ["1×", "2×"]
+    assert all(re.search(r"\| (yes|no) \(L1 [+-]\d[^|]*, L2 [+-]\d", row) for row in lengths), lengths
+    align_rows = _table(report, "### Per layer")
+    assert len(align_rows) == 2 + 1 + 1  # embeddings, 2 blocks, mean
+    assert all("–" not in row for row in align_rows[1:])  # gradients exist for every block
+    assert len(_table(report, "## Alignment")) >= 6  # every bilingual setting at both lengths
+    for name in ("results.json", "power_law.png", "ppl_vs_p.png", "alignment_layers.png", "lengths.png"):
+        assert (out / name).is_file(), name
+    saved = json.loads((out / "results.json").read_text())
+    assert set(saved["runs"]) == {r.name for r in grid(SCALES["test"], lengths=(1, 2)) if r.kind == "multi"}
+    assert set(saved["fits"]) == {"power-law", "loglog-interpolation"}
+    teff = saved["runs"]["bi-90-10-x2-s0"]["languages"]["L2"]["teff"]
+    assert set(teff) == {"power-law", "loglog-interpolation"}
+    assert saved["runs"]["bi-90-10-x2-s0"]["languages"]["L2"]["tokens"] == 2 * 30 * 8 * 32 // 10  # 2x the budget
+    card = (out / "runs" / "bi-90-10-s0" / "README.md").read_text()
+    assert "TEff (power law)" in card and "TEff (log-log interpolation)" in card
+    assert (
+        saved["runs"]["bi-90-10-s0"]["languages"]["L2"]["tokens"]
+        == results["runs"]["bi-90-10-s0"]["languages"]["L2"]["tokens"]
+    )
+
+
+def test_finished_runs_are_skipped_and_other_settings_refused(finished_grid):
+    out, _ = finished_grid
+    stamps = {p: p.stat().st_mtime_ns for p in out.glob("runs/*/all_results.json")}
+    assert len(stamps) == len(grid(SCALES["test"], lengths=(1, 2)))
+    run_grid("test", "embedded", out, jobs=2, lengths=(1, 2))
+    assert {p: p.stat().st_mtime_ns for p in out.glob("runs/*/all_results.json")} == stamps
+    with pytest.raises(ConfigError, match="holds a grid of other settings"):
+        run_grid("test", "roneneldan/TinyStories", out)
+    with pytest.raises(ConfigError, match="--scale 'huge' is not allowed"):
+        run_grid("huge", "embedded", out)
+    with pytest.raises(ConfigError, match="extra flags none"):  # an ablation needs its own folder
+        run_grid("test", "embedded", out, extra_args=["--tie_word_embeddings", "true"])
+
+
+def test_align_a_finished_run(finished_grid, tmp_path, capsys):
+    out, _ = finished_grid
+    target = tmp_path / "align.json"
+    assert main(["align", str(out / "runs" / "bi-90-10-s0"), "--blocks", "12", "--output", str(target)]) == 0
+    report = json.loads(target.read_text())
+    entry = report["L1-L2"]
+    for key in ("hidden_cosine", "hidden_cosine_centred", "retrieval_at_1", "cka"):
+        assert isinstance(entry[key], list) and len(entry[key]) == 3, key
+    assert isinstance(entry["gradient_cosine_mean"], float) and entry["blocks"] == 12
+    assert target.with_suffix(".png").is_file()
+    assert "L1-L2" in capsys.readouterr().out
+    assert main(["align", str(out / "runs" / "bi-90-10-s0"), "--languages", "1,5"]) == 2
+    assert "languages=1,5 is not allowed" in capsys.readouterr().err
+    assert main(["align", str(tmp_path / "nothing-here")]) == 2
+
+
+def test_dry_run_writes_the_papers_recipe_and_trains_nothing(tmp_path, capsys):
+    out = tmp_path / "plan"
+    extra = ["--", "--tie_word_embeddings", "true"]
+    assert main(["reproduce", "--scale", "small", "--output", str(out), "--dry-run", "--lengths", "1,2", *extra]) == 0
+    assert not (out / "runs").exists() and not (out / "corpus_cache").exists()
+    plan = json.loads((out / "plan.json").read_text())
+    printed = capsys.readouterr().out.splitlines()
+    assert len(printed) == len(plan["runs"]) + 1 and printed[-1].startswith("plan: ")
+    names = [r["name"] for r in plan["runs"]]
+    assert {"mono-0.05", "mono-3", "bi-50-50-s0", "bi-90-10-x2-s0", "sched-0.1_0.9-x2-s0"} <= set(names)
+    run = next(r for r in plan["runs"] if r["name"] == "bi-90-10-s0")
+    training, model, corpus = run["args"]["training"], run["args"]["model"], run["args"]["corpus"]
+    recipe = {  # Languini GPT small: notes/paper.md §3
+        "learning_rate": 6e-4, "warmup_steps": 200, "lr_scheduler_type": "cosine_with_min_lr",
+        "lr_scheduler_kwargs": {"min_lr_rate": 0.01}, "cosine_spans_warmup": True, "adam_beta1": 0.9,
+        "adam_beta2": 0.95, "adam_epsilon": 1e-8, "weight_decay": 0.0, "max_grad_norm": 0.0, "max_steps": 18265,
+        "per_device_train_batch_size": 128, "language_schedule": "0.9,0.1", "num_languages": 2, "seed": 0,
+    }  # fmt: skip
+    assert {k: training[k] for k in recipe} == recipe
+    assert (
+        run["command"].endswith("--tie_word_embeddings true") and run["command"] == printed[names.index(run["name"])]
+    )
+    assert (model["n_layer"], model["n_embd"], model["n_head"], model["n_positions"]) == (12, 768, 12, 512)
+    assert model["vocab_size"] == 16384 + 16383  # every id but padding cloned
+    assert model["tie_word_embeddings"] is True  # the extra flag reached every run
+    assert "clonelang_input_embedding_scale" not in model  # √h is folded into untied embeddings only
+    assert corpus["vocab_size"] == 16384 and corpus["block_size"] == 512 and not corpus["share_special_tokens"]
+    medium = json.loads(
+        json.dumps(main(["reproduce", "--scale", "medium", "--output", str(tmp_path / "m"), "--dry-run"]))
+    )
+    assert medium == 0
+    m = json.loads((tmp_path / "m" / "plan.json").read_text())["runs"][-1]["args"]["training"]
+    assert (m["per_device_train_batch_size"], m["max_steps"]) == (256, 9132)
+
+
+def test_reproduce_refuses_bad_extra_flags_and_lengths(tmp_path, capsys):
+    out = str(tmp_path / "g")
+    assert main(["reproduce", "--scale", "test", "--output", out, "--dry-run", "--", "--max_steps", "5"]) == 2
+    assert "extra run flag --max_steps is not allowed" in capsys.readouterr().err
+    assert main(["reproduce", "--scale", "test", "--output", out, "--dry-run", "--", "--no_such_flag", "1"]) == 2
+    assert "no_such_flag" in capsys.readouterr().err
+    accumulate = ["--", "--gradient_accumulation_steps", "2"]  # 2 x 8 blocks per step: T and TEff would be off
+    assert main(["reproduce", "--scale", "test", "--output", out, "--dry-run", *accumulate]) == 2
+    assert "keep per_device_train_batch_size x gradient_accumulation_steps = 8" in capsys.readouterr().err
+    split = [*accumulate, "--per-device-train-batch-size=4"]  # the same 8 blocks per step, in two halves
+    assert main(["reproduce", "--scale", "test", "--output", str(tmp_path / "split"), "--dry-run", *split]) == 0
+    capsys.readouterr()
+    assert main(["reproduce", "--scale", "test", "--output", out, "--lengths", "1,0"]) == 2
+    assert "--lengths=1.0,0.0 is not allowed" in capsys.readouterr().err
+    assert main(["reproduce", "--scale", "test", "--output", out, "--jobs", "0"]) == 2
+    assert not (tmp_path / "g").exists()
+
+
+def test_both_better_names_each_languages_margin():
+    from hf_clonelang.analysis.report import _both_better
+
+    base = {"ppl_L1": {"mean": 34.0, "std": 0.3}, "ppl_L2": {"mean": 34.0, "std": 0.4}}
+    schedule = {"ppl_L1": {"mean": 38.0, "std": 0.0}, "ppl_L2": {"mean": 33.0, "std": 0.3}}
+    # L1 is 4 worse (4 / 0.3 sd), L2 is 1 better (1 / hypot(0.3, 0.4) = 2 sd): not better on both
+    assert _both_better(schedule, base) == "no (L1 -4.00 (-13.3 sd), L2 +1.00 (+2.0 sd))"
+    one_seed = {"ppl_L1": {"mean": 30.0}, "ppl_L2": {"mean": 33.5}}
+    assert _both_better(one_seed, {"ppl_L1": {"mean": 34.0}, "ppl_L2": {"mean": 34.0}}) == "yes (L1 +4.00, L2 +0.50)"
+
+
+def test_plots_leave_the_users_matplotlib_backend_alone(tmp_path):
+    """A notebook user's backend must survive a plot: the figures are drawn without pyplot."""
+    import subprocess
+    import sys
+
+    script = (
+        "import sys\n"
+        "from hf_clonelang.analysis.plots import plot_eval_losses\n"
+        "history = [{'step': s, 'eval_L1_loss': 3.0 / (s + 1), 'eval_L2_loss': 4.0 / (s + 1)} for s in range(5)]\n"
+        f"assert plot_eval_losses(history, {str(tmp_path / 'loss.png')!r}) is not None\n"
+        "assert 'matplotlib.pyplot' not in sys.modules, 'pyplot was imported'\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert (tmp_path / "loss.png").stat().st_size > 1000

@@ -1,0 +1,98 @@
+"""Base corpora and block packing."""
+
+import gzip
+import itertools
+import json
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from hf_clonelang import BaseCorpus, ConfigError
+from hf_clonelang.data.corpora import BlockPacker, BlockStore
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    docs=st.lists(st.lists(st.integers(1, 50), max_size=30), max_size=40),
+    block_size=st.integers(2, 17),
+    cuts=st.lists(st.integers(0, 40), max_size=6),
+)
+def test_packing_does_not_depend_on_batching(docs, block_size, cuts):
+    stream = [t for d in docs for t in [*d, 0]]
+    expected = np.array(stream[: len(stream) // block_size * block_size]).reshape(-1, block_size)
+    packer = BlockPacker(block_size, eod_id=0)
+    bounds = sorted({0, len(docs), *[c for c in cuts if c < len(docs)]})
+    got = [packer.add(docs[a:b]) for a, b in itertools.pairwise(bounds)]
+    blocks = np.concatenate(got) if got else np.zeros((0, block_size), int)
+    assert np.array_equal(blocks.reshape(-1, block_size), expected)
+    assert packer.num_documents == len(docs)
+
+
+def test_block_size_below_two_is_rejected():
+    with pytest.raises(ConfigError, match="block_size=1 is not allowed"):
+        BlockPacker(1, eod_id=0)
+
+
+def test_block_store_round_trip(tmp_path):
+    store = BlockStore(tmp_path, block_size=4)
+    store.append(np.arange(8).reshape(2, 4))
+    store.append(np.arange(8, 12).reshape(1, 4))
+    store.save_array("ids", np.array([2, 0]))
+    assert store.num_blocks == 3
+    assert store.read(np.array([0, 2])).tolist() == [[0, 1, 2, 3], [8, 9, 10, 11]]
+    assert store.read(np.array([1])).tolist() == [[4, 5, 6, 7]]
+    assert store.array("ids").tolist() == [2, 0] and store.array("ids", 1).tolist() == [0]
+    many = BlockStore(tmp_path / "many", block_size=2)
+    (tmp_path / "many").mkdir()
+    many.append(np.arange(200).reshape(100, 2))
+    scattered = np.array([3, 50, 99])  # sparse ids: read block by block
+    assert many.read(scattered).tolist() == np.arange(200).reshape(100, 2)[scattered].tolist()
+
+
+def test_embedded_corpus_is_capped_and_seeded():
+    a = list(BaseCorpus(max_documents=5).texts())
+    assert len(a) == 5 and a == list(BaseCorpus(max_documents=5).texts())
+    assert a != list(BaseCorpus(max_documents=5, seed=1).texts())
+
+
+def test_text_files_by_paragraph_line_and_document(tmp_path):
+    path = tmp_path / "book.txt.gz"
+    with gzip.open(path, "wt") as f:
+        f.write("First para\nstill first.\n\nSecond para.\n\n\n\nThird.\n")
+    by_para = BaseCorpus.from_spec([str(path)])
+    assert by_para.source == "files"
+    assert [t.strip() for t in by_para.texts()] == ["First para\nstill first.", "Second para.", "Third."]
+    assert len(list(BaseCorpus.from_spec([str(path)], sample_by="line").texts())) == 4
+    assert len(list(BaseCorpus.from_spec([str(path)], sample_by="document").texts())) == 1
+
+
+def test_jsonl_files_and_text_column(tmp_path):
+    path = tmp_path / "docs.jsonl"
+    path.write_text("\n".join(json.dumps({"body": f"doc {i}", "id": i}) for i in range(4)))
+    corpus = BaseCorpus.from_spec([str(path)], text_column="body", max_documents=3)
+    corpus.validate()
+    assert list(corpus.texts()) == ["doc 0", "doc 1", "doc 2"]
+    with pytest.raises(ConfigError, match="text column 'text' not found .*available columns are body, id"):
+        BaseCorpus.from_spec([str(path)]).validate()
+
+
+def test_local_dataset_folder_through_load_dataset(tmp_path):
+    import datasets
+
+    datasets.Dataset.from_dict({"story": ["one", "two", ""]}).to_parquet(str(tmp_path / "train.parquet"))
+    corpus = BaseCorpus.from_spec(str(tmp_path), text_column="story")
+    corpus.validate()
+    assert list(corpus.texts()) == ["one", "two"]  # empty documents are skipped
+
+
+def test_bad_sources(tmp_path):
+    with pytest.raises(ConfigError, match="base file 'missing.txt' does not exist"):
+        BaseCorpus.from_spec(["missing.txt"])
+    (tmp_path / "a.txt").write_text("x")
+    (tmp_path / "b.jsonl").write_text('{"text": "y"}')
+    with pytest.raises(ConfigError, match="mix formats"):
+        BaseCorpus.from_spec([str(tmp_path / "a.txt"), str(tmp_path / "b.jsonl")]).validate()
+    with pytest.raises(ConfigError, match="sample_by='words' is not allowed"):
+        BaseCorpus(sample_by="words")

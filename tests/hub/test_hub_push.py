@@ -1,0 +1,165 @@
+"""Pushing corpora to a Hub served by a real HTTP server on 127.0.0.1, loading them back, and push failures.
+
+Clients run in subprocesses: HF_ENDPOINT and friends must be set before any HF library is imported.
+"""
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+
+import pytest
+import yaml
+
+from hub_server import LocalHub
+
+SMALL = ["--max-documents", "300", "--vocab-size", "300", "--block-size", "32", "--eval-blocks", "8"]
+
+
+@pytest.fixture
+def hub(tmp_path):
+    with LocalHub(tmp_path / "hub") as server:
+        server.client_env = {**os.environ, **server.env(tmp_path / "hf_home")}
+        yield server
+
+
+def _cli(hub, *args):
+    cmd = [sys.executable, "-m", "hf_clonelang.commands.cli", "build", *args]
+    return subprocess.run(cmd, env=hub.client_env, capture_output=True, text=True, timeout=300)
+
+
+def _python(hub, code):
+    proc = subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(code)], env=hub.client_env, capture_output=True, text=True, timeout=300
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def _card_configs(hub, repo):
+    text = hub.read(repo, "README.md").decode()
+    return {c["config_name"]: c for c in yaml.safe_load(text.split("---")[1])["configs"]}
+
+
+def test_push_two_configs_and_load_each_with_load_dataset(hub, tmp_path):
+    first = _cli(hub, "--ratios", "0.9,0.1", "--push-to-hub", "tester/clones", *SMALL)
+    assert first.returncode == 0, first.stderr[-2000:]
+    assert "pushed L2-r90-10" in first.stdout
+    second = _cli(
+        hub, "--num-languages", "3", "--output", str(tmp_path / "local"), "--push-to-hub", "tester/clones", *SMALL
+    )
+    assert second.returncode == 0, second.stderr[-2000:]
+    configs = _card_configs(hub, "tester/clones")
+    assert set(configs) == {"L2-r90-10", "L3-r33.3-33.3-33.3"}
+    assert configs["L2-r90-10"]["default"] is True
+    assert "data/L3-r33.3-33.3-33.3/validation_L3-00000-of-00001.parquet" in hub.files("tester/clones")
+
+    loaded = _python(
+        hub,
+        """
+        import json
+        from datasets import load_dataset
+        from hf_clonelang.data.corpus_folder import load_cloned_corpus
+        out = {}
+        for name in ("L2-r90-10", "L3-r33.3-33.3-33.3"):
+            dsd = load_dataset("tester/clones", name)
+            out[name] = {split: ds.num_rows for split, ds in dsd.items()}
+            out[name + "/languages"] = sorted(set(dsd["train"]["language"]))
+        dsd, tok = load_cloned_corpus("tester/clones", "L3-r33.3-33.3-33.3")
+        out["decoded_equal"] = tok.decode(dsd["validation_L3"][0]["input_ids"]) == tok.decode(
+            dsd["validation_L1"][0]["input_ids"])
+        print(json.dumps(out))
+    """,
+    )
+    assert loaded["L2-r90-10/languages"] == [1, 2] and loaded["L3-r33.3-33.3-33.3/languages"] == [1, 2, 3]
+    assert set(loaded["L3-r33.3-33.3-33.3"]) == {"train"} | {
+        f"{s}_L{k}" for s in ("validation", "test") for k in (1, 2, 3)
+    }
+    assert loaded["L2-r90-10"]["validation_L2"] == 8 and loaded["decoded_equal"]
+    local = json.loads((tmp_path / "local" / "data" / "L3-r33.3-33.3-33.3" / "info.json").read_text())
+    assert loaded["L3-r33.3-33.3-33.3"]["train"] == sum(v["blocks"] for v in local["summary"]["train"].values())
+
+
+@pytest.mark.parametrize("fault", [{"status": 500}, {"status": 403}, {"drop": True}])
+def test_failed_push_keeps_the_local_folder_and_can_be_retried(hub, tmp_path, fault):
+    out = tmp_path / "local"
+    hub.fault(r"^POST /api/datasets/tester/clones/commit/", **fault)
+    failed = _cli(hub, "--output", str(out), "--push-to-hub", "tester/clones", *SMALL)
+    assert failed.returncode == 2
+    last = failed.stderr.strip().splitlines()[-1]
+    assert last.startswith("hf-clonelang build: error: pushing 'L2-r50-50' to dataset repo 'tester/clones' failed: ")
+    assert "Traceback" not in failed.stderr
+    built = sorted(p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file())
+    assert "data/L2-r50-50/train-00000-of-00001.parquet" in built and "README.md" in built
+    assert not any(f.startswith("data/") for f in hub.files("tester/clones"))  # nothing half-committed
+
+    hub.clear_faults()
+    retried = _cli(hub, "--output", str(out), "--push-to-hub", "tester/clones", *SMALL)  # the same command again
+    assert retried.returncode == 0, retried.stderr[-2000:]
+    assert "already built" in retried.stdout and "pushed L2-r50-50" in retried.stdout
+    assert sorted(p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file()) == built
+    assert "data/L2-r50-50/train-00000-of-00001.parquet" in hub.files("tester/clones")
+
+
+def test_repushing_a_config_replaces_its_files(hub, tmp_path):
+    assert _cli(hub, "--output", str(tmp_path / "a"), "--push-to-hub", "tester/c", *SMALL).returncode == 0
+    before = set(hub.files("tester/c"))
+    stale = (
+        hub.state.repo_dir("datasets", "tester/c") / "files" / "data" / "L2-r50-50" / "train-00001-of-00002.parquet"
+    )
+    stale.write_bytes(b"left over from an earlier push")
+    rebuilt = _cli(
+        hub, "--output", str(tmp_path / "a"), "--overwrite", "--seed", "1", "--push-to-hub", "tester/c", *SMALL
+    )
+    assert rebuilt.returncode == 0, rebuilt.stderr[-2000:]
+    assert set(hub.files("tester/c")) == before  # the stale shard is gone
+
+
+def test_base_text_from_a_hub_dataset_by_name(hub, tmp_path):
+    _python(
+        hub,
+        """
+        import json
+        from datasets import Dataset
+        stories = [f"Story number {i}: the fox and the kite went to the river." for i in range(400)]
+        Dataset.from_dict({"story": stories, "n": list(range(400))}).push_to_hub("tester/texts", split="train")
+        print(json.dumps({}))
+    """,
+    )
+    out = tmp_path / "from_hub"
+    built = _cli(hub, "--base", "tester/texts", "--text-column", "story", "--output", str(out), *SMALL[2:])
+    assert built.returncode == 0, built.stderr[-2000:]
+    info = json.loads((out / "data" / "L2-r50-50" / "info.json").read_text())
+    assert info["config"]["base"]["source"] == "tester/texts"
+    assert sum(v["blocks"] for v in info["summary"]["train"].values()) > 100
+    wrong = _cli(hub, "--base", "tester/texts", "--output", str(tmp_path / "x"), *SMALL[2:])
+    assert wrong.returncode == 2 and "text column 'text' not found" in wrong.stderr
+    assert "available columns are n, story" in wrong.stderr and not (tmp_path / "x").exists()
+
+
+def test_a_cloned_tokenizer_pushes_and_loads_back_from_the_hub(hub):
+    loaded = _python(
+        hub,
+        """
+        import json
+        from transformers import AutoTokenizer
+        from hf_clonelang import BaseCorpus, ClonedTokenizer, train_byte_level_bpe
+
+        base = train_byte_level_bpe(BaseCorpus(max_documents=100).texts(), 300)
+        tok = ClonedTokenizer(base, 3)
+        commit = tok.push_to_hub("tester/cloned-tok")
+        again = ClonedTokenizer.from_pretrained("tester/cloned-tok")
+        plain = AutoTokenizer.from_pretrained("tester/cloned-tok", subfolder="tokenizers/L3")
+        text = "Lily found a red kite."
+        print(json.dumps({
+            "commit": bool(commit.oid), "same": again.to_dict() == tok.to_dict(),
+            "ids": again(text, language=3)["input_ids"] == tok(text, language=3)["input_ids"],
+            "plain": plain(text)["input_ids"] == tok(text, language=3)["input_ids"],
+        }))
+        """,
+    )
+    assert loaded == {"commit": True, "same": True, "ids": True, "plain": True}
+    assert {"cloned_tokenizer.json", "tokenizer.json", "tokenizers/L3/tokenizer.json"} <= set(
+        hub.files("tester/cloned-tok", rtype="models")
+    )

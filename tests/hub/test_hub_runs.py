@@ -1,0 +1,233 @@
+"""Runs on a Hub served by a real HTTP server on 127.0.0.1: push, load back with plain transformers, the model
+card's metadata, checkpoint pushes, probing, and push failures that never damage the local run folder."""
+
+import hashlib
+import json
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+import torch
+from huggingface_hub import ModelCard
+from transformers import AutoModelForCausalLM, AutoTokenizer
+
+from hub_server import LocalHub
+
+ROOT = Path(__file__).resolve().parents[2]
+TINY = [
+    "--max_documents", "400", "--vocab_size", "300", "--block_size", "32", "--eval_blocks", "8", "--n_layer", "2",
+    "--n_embd", "64", "--n_head", "2", "--per_device_train_batch_size", "4", "--max_steps", "20", "--eval_steps",
+    "10", "--save_steps", "10", "--logging_steps", "5", "--alignment_blocks", "8", "--disable_tqdm", "true",
+]  # fmt: skip
+TEXT = "Once upon a time, a little fox found a red kite near the river."
+
+
+@pytest.fixture(scope="module")
+def hub(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("hub")
+    with LocalHub(tmp / "server") as server:
+        server.client_env = {
+            **os.environ,
+            **server.env(tmp / "hf_home"),
+            "OMP_NUM_THREADS": "1",
+            "HF_CLONELANG_HUB_TIMEOUT": "2",
+        }
+        yield server
+
+
+@pytest.fixture(scope="module")
+def corpus_cache(tmp_path_factory):
+    return str(tmp_path_factory.mktemp("cache"))
+
+
+def _run(hub, *args, ok=True):
+    proc = subprocess.run([sys.executable, *args], env=hub.client_env, capture_output=True, text=True, timeout=600)
+    if ok:
+        assert proc.returncode == 0, proc.stderr[-3000:]
+    return proc
+
+
+def _train(hub, out, corpus_cache, *extra, ok=True):
+    return _run(
+        hub,
+        str(ROOT / "run_clm_imbalance.py"),
+        *TINY,
+        "--output_dir",
+        str(out),
+        "--corpus_cache_dir",
+        corpus_cache,
+        *extra,
+        ok=ok,
+    )
+
+
+def _digest(folder):
+    return {
+        p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(Path(folder).rglob("*"))
+        if p.is_file()
+    }
+
+
+@pytest.fixture(scope="module")
+def pushed_run(hub, tmp_path_factory, corpus_cache):
+    out = tmp_path_factory.mktemp("run") / "tiny"
+    proc = _train(
+        hub,
+        out,
+        corpus_cache,
+        "--push_to_hub",
+        "true",
+        "--hub_model_id",
+        "tester/tiny-run",
+        "--hub_strategy",
+        "checkpoint",
+    )
+    assert "pushed" in proc.stdout
+    return out
+
+
+def test_a_pushed_run_loads_with_plain_transformers_and_gives_the_same_logits(hub, pushed_run):
+    code = f"""
+        import json, torch
+        from transformers import AutoModelForCausalLM, AutoTokenizer
+        model = AutoModelForCausalLM.from_pretrained("tester/tiny-run")
+        tok = AutoTokenizer.from_pretrained("tester/tiny-run", subfolder="tokenizers/L2")
+        ids = tok({TEXT!r}, return_tensors="pt", truncation=True, max_length=16)["input_ids"]
+        with torch.no_grad():
+            logits = model(ids).logits[0, -1, :8].tolist()
+        print(json.dumps({{"ids": ids[0].tolist(), "logits": logits}}))
+    """
+    remote = json.loads(_run(hub, "-c", textwrap.dedent(code)).stdout.strip().splitlines()[-1])
+    local_model = AutoModelForCausalLM.from_pretrained(pushed_run)
+    local_tok = AutoTokenizer.from_pretrained(pushed_run, subfolder="tokenizers/L2")
+    ids = local_tok(TEXT, return_tensors="pt", truncation=True, max_length=16)["input_ids"]
+    assert remote["ids"] == ids[0].tolist() and min(remote["ids"]) >= 300  # L2 ids
+    with torch.no_grad():
+        expected = local_model(ids).logits[0, -1, :8].tolist()
+    assert remote["logits"] == pytest.approx(expected, abs=1e-5)
+
+
+def test_the_pushed_files_and_the_card_metadata(hub, pushed_run):
+    files = set(hub.files("tester/tiny-run", rtype="models"))
+    for name in (
+        "model.safetensors",
+        "config.json",
+        "all_results.json",
+        "alignment.json",
+        "run_info.json",
+        "eval_loss.png",
+        "schedule.png",
+        "cloned_tokenizer.json",
+        "tokenizers/L1/tokenizer.json",
+        "tokenizers/L2/tokenizer.json",
+        "README.md",
+        "last-checkpoint/model.safetensors",
+    ):
+        assert name in files, name
+    assert not any(f.startswith("checkpoint-") for f in files)
+    loaded = json.loads(
+        _run(
+            hub,
+            "-c",
+            textwrap.dedent("""
+        import json
+        from huggingface_hub import ModelCard
+        card = ModelCard.load("tester/tiny-run")
+        results = [[r.dataset_split, r.metric_type, r.metric_value] for r in card.data.eval_results]
+        print(json.dumps({"library": card.data.library_name, "results": results, "text": card.text}))
+    """),
+        )
+        .stdout.strip()
+        .splitlines()[-1]
+    )
+    card = ModelCard(hub.read("tester/tiny-run", "README.md", rtype="models").decode())
+    assert loaded["library"] == card.data.library_name == "transformers" and card.data.license == "apache-2.0"
+    assert "| data | hf_clonelang's embedded stories" in card.text
+    assert loaded["text"] == card.text
+    results = {(split, metric): value for split, metric, value in loaded["results"]}
+    local = json.loads((pushed_run / "all_results.json").read_text())
+    for lang in ("L1", "L2"):
+        for split, prefix in (("validation", "eval"), ("test", "test")):
+            assert results[(f"{split}_{lang}", "perplexity")] == pytest.approx(local[f"{prefix}_{lang}_ppl"], rel=1e-3)
+            assert results[(f"{split}_{lang}", "loss")] == pytest.approx(local[f"{prefix}_{lang}_loss"], rel=1e-3)
+    assert ("validation", "hidden_cosine") in results
+    assert 'subfolder="tokenizers/L2"' in card.text and "tester/tiny-run" in card.text
+    assert "![language schedule](schedule.png)" in card.text and "arXiv:2404.07982" in card.text
+    assert "| shared ids | only padding, `<pad>` (id 1); every other special token" in card.text
+    assert "input embedding × " in card.text and "untied embeddings" in card.text
+    assert not (pushed_run / "README.md").read_text().count("tester/tiny-run")  # the local card is left alone
+
+
+def test_probe_a_pushed_checkpoint_zero_shot(hub, pushed_run, tmp_path):
+    data = tmp_path / "probe.jsonl"
+    _run(hub, "-m", "hf_clonelang.commands.cli", "stories", "--num", "160", "--seed", "1", "--output", str(data))
+    script = str(ROOT / "examples" / "probe_zero_shot.py")
+    args = ("--model", "tester/tiny-run", "--data", str(data), "--epochs", "3", "--eval-every", "2")
+    for extra in ((), ("--linear-probe",)):  # full fine-tuning (the paper's recipe, the default), a linear probe
+        lines = _run(hub, script, *args, *extra).stdout.strip().splitlines()
+        assert any(line.startswith("accuracy in L1 (trained):") for line in lines)
+        zero_shot = next(line for line in lines if line.startswith("accuracy in L2 (zero-shot):"))
+        assert 0.0 <= float(zero_shot.split()[-1]) <= 1.0
+        assert any(line.startswith("majority-class baseline:") for line in lines)
+
+
+@pytest.mark.parametrize(
+    ("fault", "cause"),
+    [
+        ({"status": 500}, "500"),
+        ({"status": 403}, "403"),
+        ({"status": None, "delay": 4}, "Timeout"),
+        ({"drop": True}, "Disconnected"),
+    ],
+)
+def test_failed_pushes_leave_the_run_intact_and_can_be_retried(hub, pushed_run, fault, cause):
+    before = _digest(pushed_run)
+    repo = f"tester/retry-{cause.lower()}"
+    hub.fault(rf"^POST /api/models/{repo}/commit/", times=1, **fault)
+    failed = _run(hub, "-m", "hf_clonelang.commands.cli", "push", str(pushed_run), "--repo", repo, ok=False)
+    assert failed.returncode == 2 and "Traceback" not in failed.stderr
+    last = failed.stderr.strip().splitlines()[-1]
+    assert last.startswith(f"hf-clonelang push: error: pushing run {pushed_run} to model repo '{repo}' failed: ")
+    assert cause.lower() in last.lower(), last
+    assert _digest(pushed_run) == before
+    again = _run(hub, "-m", "hf_clonelang.commands.cli", "push", str(pushed_run), "--repo", repo)  # the same command
+    assert "pushed" in again.stdout
+    assert "model.safetensors" in hub.files(repo, rtype="models")
+    assert _digest(pushed_run) == before
+
+
+def test_a_training_run_whose_push_fails_is_saved_and_the_same_command_retries_only_the_push(
+    hub, tmp_path, corpus_cache
+):
+    out = tmp_path / "run"
+    hub.fault(r"^POST /api/models/tester/flaky/commit/", times=1, status=502)
+    args = ("--push_to_hub", "true", "--hub_model_id", "tester/flaky", "--hub_strategy", "end")
+    failed = _train(hub, out, corpus_cache, *args, ok=False)
+    assert failed.returncode == 2
+    assert "run the same command again to retry the push" in failed.stderr.strip().splitlines()[-1]
+    assert (out / "all_results.json").is_file() and (out / "model.safetensors").is_file()
+    state = (out / "trainer_state.json").stat().st_mtime_ns
+    retried = _train(hub, out, corpus_cache, *args)
+    assert "already holds this run: pushing it" in retried.stdout
+    assert (out / "trainer_state.json").stat().st_mtime_ns == state  # not trained again
+    assert "all_results.json" in hub.files("tester/flaky", rtype="models")
+
+
+def test_the_card_names_the_data_a_run_really_trained_on(tmp_path):
+    from hf_clonelang.hub.cards import render_model_card
+
+    def card_for(data):
+        (tmp_path / "run_info.json").write_text(json.dumps({"num_languages": 2, "data": data}))
+        (tmp_path / "all_results.json").write_text(json.dumps({"eval_L1_loss": 2.0, "eval_L1_ppl": 7.39}))
+        return ModelCard(render_model_card(tmp_path))
+
+    local = card_for({"train_files": ["/data/en_gutenberg_children.txt.gz"]})
+    assert "| data | local text files: `en_gutenberg_children.txt.gz` |" in local.text
+    assert local.data.eval_results[0].dataset_type == "local-files" and not local.data.datasets
+    hub = card_for({"cloned_corpus": "me/clones", "cloned_corpus_config": "L2-r90-10"})
+    assert "[me/clones](https://huggingface.co/datasets/me/clones), config `L2-r90-10`" in hub.text
+    assert hub.data.datasets == ["me/clones"]
