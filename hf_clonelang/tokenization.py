@@ -22,6 +22,7 @@ from typing import Any
 
 import numpy as np
 
+from .common import INT32_MAX, check_anchors, check_clone_fraction, check_num_languages
 from .errors import ConfigError
 
 SHARED = 0
@@ -29,7 +30,6 @@ SHARED = 0
 
 CONFIG_NAME = "cloned_tokenizer.json"
 STANDALONE_DIR = "tokenizers"
-_INT32_MAX = 2**31 - 1
 
 
 class ClonedTokenizer:
@@ -59,10 +59,9 @@ class ClonedTokenizer:
         share_special_tokens: bool = False,
         frequencies: Sequence[int] | np.ndarray | None = None,
     ) -> None:
-        if isinstance(num_languages, bool) or not isinstance(num_languages, (int, np.integer)) or num_languages < 1:
-            raise ConfigError(f"num_languages={num_languages!r} is not allowed: it must be an integer >= 1")
-        if not 0.0 < float(clone_fraction) <= 1.0:
-            raise ConfigError(f"clone_fraction={clone_fraction!r} is not allowed: it must lie in (0, 1]")
+        num_languages = check_num_languages(num_languages)
+        clone_fraction = check_clone_fraction(clone_fraction)
+        anchors = check_anchors(anchors)
         self.base = base
         self.num_languages = int(num_languages)
         self.seed = int(seed)
@@ -89,10 +88,10 @@ class ClonedTokenizer:
         self.num_cloned = int(self._cloned.size)
         self.clone_fraction = self.num_cloned / cloneable.size
         self.vocab_size = self.base_vocab_size + (self.num_languages - 1) * self.num_cloned
-        if self.vocab_size > _INT32_MAX:
+        if self.vocab_size > INT32_MAX:
             raise ConfigError(
                 f"num_languages={self.num_languages} is too large: {self.num_languages} languages of "
-                f"{self.num_cloned} cloned ids need {self.vocab_size} ids, more than int32 holds ({_INT32_MAX})"
+                f"{self.num_cloned} cloned ids need {self.vocab_size} ids, more than int32 holds ({INT32_MAX})"
             )
         self._rank = np.full(self.base_vocab_size, -1, dtype=np.int64)
         self._rank[self._cloned] = np.arange(self.num_cloned, dtype=np.int64)
@@ -136,7 +135,7 @@ class ClonedTokenizer:
             counts[: freq.size] = freq
             order = np.argsort(-counts[cloneable], kind="stable")  # ties: lower id first
             return np.sort(cloneable[order[:n_anchor]])
-        raise ConfigError(f"anchors={anchors!r} is not allowed: use 'random', 'frequent' or a list of base ids")
+        raise AssertionError(anchors)  # check_anchors admits nothing else
 
     @property
     def shared_ids(self) -> np.ndarray:

@@ -38,6 +38,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from ..common import block_mean
 from ..tokenization import ClonedTokenizer
 
 _LAYER = re.compile(r"\.(?:h|layers|layer|blocks)\.(\d+)\.")
@@ -443,11 +444,6 @@ def alignment_report(
             entry["embedding_cosine"] = embedding_alignment(model, tokenizer, a, b, frequencies=frequencies)
         report[f"L{a}-L{b}"] = entry
     return report
-
-
-def block_mean(values: Sequence[float]) -> float:
-    """Mean of a per-layer list over the blocks' outputs (index 0, the embeddings, left out), as the paper does."""
-    return float(np.mean(values[1:] if len(values) > 1 else values))
 
 
 def summarize(report: dict[str, dict[str, Any]]) -> dict[str, float]:

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import re
 import textwrap
 from pathlib import Path
 from typing import Any
 
-_EVAL_LANG_LOSS = re.compile(r"^eval_(L\d+)_loss$")
+from ..common import EVAL_LANGUAGE_LOSS
 
 
 def _subplots(*args: Any, **kwargs: Any) -> tuple[Any, Any]:
@@ -24,7 +23,7 @@ def plot_eval_losses(log_history: list[dict[str, Any]], path: str | Path) -> Pat
     series: dict[str, list[tuple[int, float]]] = {}
     for entry in log_history:
         for key, value in entry.items():
-            m = _EVAL_LANG_LOSS.match(key)
+            m = EVAL_LANGUAGE_LOSS.match(key)
             if m:
                 series.setdefault(m.group(1), []).append((entry.get("step", 0), value))
     if not series:

@@ -17,9 +17,9 @@ from typing import Any
 
 import numpy as np
 
+from ..common import block_mean
 from ..errors import ConfigError
 from ..hub.cards import write_model_card
-from .alignment import block_mean
 from .efficiency import ESTIMATORS, PowerLaw, mlpe, monolingual_curves, token_efficiency
 
 PAPER = {  # Schäfer et al. (2024), GPT small, 1.2B tokens (notes/paper.md, Table 1); TEff from the power law

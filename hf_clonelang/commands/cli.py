@@ -212,9 +212,9 @@ def run_align(args: argparse.Namespace) -> int:
     import json
     from pathlib import Path
 
-    from ..analysis.alignment import block_mean
     from ..analysis.plots import plot_alignment_comparison
     from ..analysis.runs import align_run
+    from ..common import block_mean
 
     languages = _ints(args.languages, "--languages") if args.languages else None
     if args.blocks < 1:

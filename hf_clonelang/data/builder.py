@@ -29,17 +29,10 @@ import pyarrow as pa
 from datasets.builder import Key
 from tqdm.auto import tqdm
 
+from ..common import CITATION, INT32_MAX, check_anchors, check_clone_fraction, check_num_languages
 from ..errors import ConfigError
 from ..tokenization import ClonedTokenizer, train_byte_level_bpe
 from .corpora import BaseCorpus, BlockPacker, BlockStore, tokenize_and_pack
-
-CITATION = """@article{schafer2024imbalance,
-  title   = {The Role of Language Imbalance in Cross-lingual Generalisation: Insights from Cloned Language
-             Experiments},
-  author  = {Sch{\\"a}fer, Anton and Ravfogel, Shauli and Hofmann, Thomas and Pimentel, Tiago and Schlag, Imanol},
-  journal = {arXiv preprint arXiv:2404.07982},
-  year    = {2024}
-}"""
 
 FEATURES = datasets.Features(
     {
@@ -53,7 +46,6 @@ SHARD_BLOCKS = 8192
 TABLE_ROWS = 1024
 TOKENIZER_TRAINING_CHARS = 100_000_000
 """A base tokenizer trained on the corpus sees at most this much of its text."""
-_INT32_MAX = 2**31 - 1
 
 
 def default_config_name(num_languages: int, ratios: tuple[float, ...], clone_fraction: float = 1.0) -> str:
@@ -102,24 +94,18 @@ class ClonedCorpusConfig(datasets.BuilderConfig):
     seed: int = 0
 
     def __post_init__(self) -> None:
-        n = self.num_languages
-        if isinstance(n, bool) or not isinstance(n, int) or n < 1:
-            raise ConfigError(f"num_languages={n!r} is not allowed: it must be an integer >= 1")
+        n = self.num_languages = check_num_languages(self.num_languages)
         self.ratios = self._check_ratios(self.ratios, n)
-        if not 0.0 < float(self.clone_fraction) <= 1.0:
-            raise ConfigError(f"clone_fraction={self.clone_fraction} is not allowed: it must lie in (0, 1]")
+        self.clone_fraction = check_clone_fraction(self.clone_fraction)
         if self.block_size < 2:
             raise ConfigError(f"block_size={self.block_size} is not allowed: it must be >= 2")
         if self.eval_blocks < 1:
             raise ConfigError(f"eval_blocks={self.eval_blocks} is not allowed: it must be >= 1")
-        if self.tokenizer is None and self.vocab_size * n > _INT32_MAX:
+        if self.tokenizer is None and self.vocab_size * n > INT32_MAX:
             raise ConfigError(
                 f"num_languages={n} is too large: {n} languages of {self.vocab_size} ids overflow int32 ids"
             )
-        if not isinstance(self.anchors, str):
-            self.anchors = tuple(int(i) for i in self.anchors)
-        elif self.anchors not in ("random", "frequent"):
-            raise ConfigError(f"anchors={self.anchors!r} is not allowed: use 'random', 'frequent' or a list of ids")
+        self.anchors = check_anchors(self.anchors)
         if self.name == "default":
             self.name = default_config_name(n, self.ratios, float(self.clone_fraction))
         super().__post_init__()

@@ -25,10 +25,11 @@ from pathlib import Path
 from typing import Any
 
 from .. import __version__
+from ..common import CITATION
 from ..errors import ConfigError, HubError
 from ..hub.cards import hub_timeout, one_line
 from ..tokenization import ClonedTokenizer
-from .builder import CITATION, ClonedCorpusBuilder, ClonedCorpusConfig
+from .builder import ClonedCorpusBuilder, ClonedCorpusConfig
 
 DATA_DIR = "data"
 TOKENIZER_DIR = "tokenizer"

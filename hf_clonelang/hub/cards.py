@@ -8,16 +8,13 @@ import contextlib
 import fnmatch
 import json
 import os
-import re
 from collections.abc import Iterator
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from ..data.builder import CITATION
+from ..common import CITATION, EVAL_LANGUAGE_LOSS, block_mean
 from ..errors import ConfigError, HubError
-
-_EVAL = re.compile(r"^eval_(L\d+)_loss$")
 
 
 def _read_json(path: Path) -> dict[str, Any]:
@@ -81,8 +78,6 @@ def render_model_card(run_dir: str | Path, repo_id: str | None = None) -> str:
     and, when present, ``alignment.json`` and ``efficiency.json`` (TEff, written by ``hf-clonelang reproduce``)."""
     from huggingface_hub import ModelCard, ModelCardData
 
-    from ..analysis.alignment import block_mean
-
     run = Path(run_dir)
     info = _read_json(run / "run_info.json")
     results = _read_json(run / "all_results.json")
@@ -90,7 +85,7 @@ def render_model_card(run_dir: str | Path, repo_id: str | None = None) -> str:
     alignment = _read_json(run / "alignment_eval.json") or _read_json(run / "alignment.json")  # the larger sample
     efficiency = _read_json(run / "efficiency.json")
     name = repo_id.split("/")[-1] if repo_id else run.resolve().name
-    langs = sorted({m.group(1) for k in results if (m := _EVAL.match(k))}, key=lambda s: int(s[1:]))
+    langs = sorted({m.group(1) for k in results if (m := EVAL_LANGUAGE_LOSS.match(k))}, key=lambda s: int(s[1:]))
     data = info.get("data", {})
     dataset, data_line, on_hub = _training_data(data)
     rows, eval_results = [], []

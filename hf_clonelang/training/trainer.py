@@ -34,6 +34,7 @@ import torch
 import torch.nn.functional as F
 from transformers import Trainer, TrainingArguments
 
+from ..common import METRIC_LOSS, check_num_languages
 from ..errors import ConfigError
 from ..tokenization import ClonedTokenizer
 from .collator import CloneCollator
@@ -44,7 +45,6 @@ from .schedules import LanguageSchedule
 logger = logging.getLogger(__name__)
 
 DATA_MODES = ("auto", "clone", "pool")
-_EVAL_LOSS = re.compile(r"^(?P<prefix>(?:eval|test)_.+)_loss$")
 
 
 @dataclass
@@ -111,8 +111,7 @@ class ImbalanceTrainingArguments(TrainingArguments):
     )
 
     def __post_init__(self) -> None:
-        if isinstance(self.num_languages, bool) or self.num_languages < 1:
-            raise ConfigError(f"num_languages={self.num_languages} is not allowed: it must be >= 1")
+        self.num_languages = check_num_languages(self.num_languages)
         for name, allowed in (
             ("sampling", SAMPLING_MODES),
             ("data_mode", DATA_MODES),
@@ -390,7 +389,7 @@ class ImbalanceTrainer(Trainer):
 def add_perplexities(metrics: dict[str, float]) -> dict[str, float]:
     """Put ``<prefix>_ppl`` = exp(loss) beside every ``eval_*_loss`` / ``test_*_loss`` (in place)."""
     for key in list(metrics):
-        m = _EVAL_LOSS.match(key)
+        m = METRIC_LOSS.match(key)
         if m and isinstance(metrics[key], (int, float)):
             metrics[f"{m['prefix']}_ppl"] = float(math.exp(min(metrics[key], 700.0)))
     return metrics

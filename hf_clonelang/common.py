@@ -1,0 +1,104 @@
+"""Constants and validators every layer shares: one definition of each check, each file name and each pattern.
+
+The validators raise :class:`ConfigError` with the bad value and what is allowed, so the builder, the tokenizer and
+the training arguments refuse the same input with the same words.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from .errors import ConfigError
+
+INT32_MAX = 2**31 - 1
+"""The largest token id a corpus stores (its ``input_ids`` are int32)."""
+
+ANCHOR_MODES = ("random", "frequent")
+"""How anchors (ids shared by every language when ``clone_fraction < 1``) are chosen, besides an explicit id list."""
+
+EVAL_LANGUAGE_LOSS = re.compile(r"^eval_(L\d+)_loss$")
+"""A per-language evaluation loss as the trainer logs it: ``eval_L2_loss`` names language ``L2``."""
+
+METRIC_LOSS = re.compile(r"^(?P<prefix>(?:eval|test)_.+)_loss$")
+"""Any evaluation or test loss metric; its perplexity is logged beside it as ``<prefix>_perplexity``."""
+
+CARD_TAGS = ("hf-clonelang", "cloned-languages", "language-imbalance")
+"""Tags every model and dataset card carries (cards add their own kind: ``gpt2``, ``multilingual``)."""
+
+CITATION = """@article{schafer2024imbalance,
+  title   = {The Role of Language Imbalance in Cross-lingual Generalisation: Insights from Cloned Language
+             Experiments},
+  author  = {Sch{\\"a}fer, Anton and Ravfogel, Shauli and Hofmann, Thomas and Pimentel, Tiago and Schlag, Imanol},
+  journal = {arXiv preprint arXiv:2404.07982},
+  year    = {2024}
+}"""
+
+
+class RunFiles:
+    """The file names of a training run's output folder, as the script writes them and the analysis reads them."""
+
+    RUN_INFO = "run_info.json"
+    ALL_RESULTS = "all_results.json"
+    TRAINER_STATE = "trainer_state.json"
+    TRAINING_ARGS = "training_args.bin"
+    ALIGNMENT = "alignment.json"
+    ALIGNMENT_EVAL = "alignment_eval.json"
+    ALIGNMENT_HISTORY = "alignment_history.jsonl"
+    EFFICIENCY = "efficiency.json"
+    EVAL_LOSS_PLOT = "eval_loss.png"
+    SCHEDULE_PLOT = "schedule.png"
+    CARD = "README.md"
+    CHECKPOINTS = "checkpoint-*"
+
+
+class CorpusFiles:
+    """The layout of a cloned-corpus folder (see :mod:`hf_clonelang.data.corpus_folder`)."""
+
+    DATA_DIR = "data"
+    TOKENIZER_DIR = "tokenizer"
+    INFO = "info.json"
+    CARD = "README.md"
+
+
+def check_num_languages(value: Any) -> int:
+    """``value`` as the number of languages N (an integer >= 1), or a ConfigError naming it."""
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+        raise ConfigError(f"num_languages={value!r} is not allowed: it must be an integer >= 1")
+    return int(value)
+
+
+def check_clone_fraction(value: Any) -> float:
+    """``value`` as the fraction of the base vocabulary that is cloned, in (0, 1]."""
+    try:
+        fraction = float(value)
+    except (TypeError, ValueError):
+        fraction = float("nan")
+    if not 0.0 < fraction <= 1.0:
+        raise ConfigError(f"clone_fraction={value!r} is not allowed: it must lie in (0, 1]")
+    return fraction
+
+
+def check_anchors(value: Any) -> str | tuple[int, ...]:
+    """``random``, ``frequent``, a comma-separated id list or a sequence of ids, normalised."""
+    if isinstance(value, str):
+        if value in ANCHOR_MODES:
+            return value
+        try:
+            return tuple(int(x) for x in value.split(","))
+        except ValueError:
+            pass
+    elif isinstance(value, Sequence) or isinstance(value, np.ndarray):
+        try:
+            return tuple(int(i) for i in value)
+        except (TypeError, ValueError):
+            pass
+    raise ConfigError(f"anchors={value!r} is not allowed: use {' or '.join(ANCHOR_MODES)} or a comma list of ids")
+
+
+def block_mean(values: Sequence[float]) -> float:
+    """Mean of a per-layer list over the blocks' outputs (index 0, the embeddings, left out), as the paper does."""
+    return float(np.mean(values[1:] if len(values) > 1 else values))
