@@ -16,6 +16,7 @@ from .tokenization import SHARED, ClonedTokenizer, train_byte_level_bpe
 from .training.schedules import LanguageSchedule
 
 _LAZY = {
+    "AlignmentCallback": "analysis.callback",
     "ImbalanceTrainer": "training.trainer",
     "ImbalanceTrainingArguments": "training.trainer",
     "hidden_alignment": "analysis.alignment",
@@ -33,6 +34,7 @@ def __getattr__(name: str):  # PEP 562: the Trainer machinery loads on first use
 
 __all__ = [
     "SHARED",
+    "AlignmentCallback",
     "BaseCorpus",
     "ClonedCorpusBuilder",
     "ClonedCorpusConfig",

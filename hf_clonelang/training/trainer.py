@@ -20,12 +20,9 @@ never move with the schedule.
 
 from __future__ import annotations
 
-import json
 import logging
 import math
-import os
 import re
-import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -34,6 +31,7 @@ import torch
 import torch.nn.functional as F
 from transformers import Trainer, TrainingArguments
 
+from ..analysis.callback import AlignmentCallback
 from ..common import METRIC_LOSS, check_num_languages
 from ..errors import ConfigError
 from ..tokenization import ClonedTokenizer
@@ -179,7 +177,7 @@ class ImbalanceTrainer(Trainer):
         self._batch_languages: torch.Tensor | None = None
         self.sampler = self._make_sampler() if train_dataset is not None else None
         self.block_size = len(train_dataset[0]["input_ids"]) if train_dataset is not None else 0
-        self.last_alignment: dict[str, Any] | None = None
+        self._alignment: AlignmentCallback | None = None
 
     # ------------------------------------------------------------------ sampling
     @property
@@ -327,40 +325,38 @@ class ImbalanceTrainer(Trainer):
         return metrics
 
     def alignment_metrics(self) -> dict[str, float]:
-        """Alignment of L1 with every other evaluated language on the first ``alignment_blocks`` parallel blocks.
-        The full per-layer report is kept in ``last_alignment`` and appended to ``alignment_history.jsonl``."""
-        from ..analysis.alignment import alignment_report, summarize
+        """Alignment of L1 with every other evaluated language on the first ``alignment_blocks`` parallel blocks,
+        measured by the trainer's `AlignmentCallback` (per-layer report in ``last_alignment`` and
+        ``alignment_history.jsonl``)."""
+        callback = self.alignment_callback
+        if callback is None:
+            return {}
+        return callback.compute(self.accelerator.unwrap_model(self.model), self.args, self.state)
 
+    @property
+    def alignment_callback(self) -> AlignmentCallback | None:
+        """The `AlignmentCallback` on the eval sets' first parallel L1 blocks (None without L1 and another
+        language, or with ``alignment_blocks=0``). `evaluate` calls it, so it is not in the callback list."""
         sets = self.eval_dataset if isinstance(self.eval_dataset, dict) else {}
         langs = sorted(int(k[1:]) for k in sets if re.fullmatch(r"L\d+", k))
-        if 1 not in langs or len(langs) < 2:
-            return {}
-        first = sets["L1"]
-        n = min(self.args.alignment_blocks, len(first))
-        blocks = torch.as_tensor(np.asarray(first.with_format("numpy", columns=["input_ids"])[:n]["input_ids"]))
-        start = time.perf_counter()
-        model = self.accelerator.unwrap_model(self.model)
-        report = alignment_report(
-            model,
-            self.processing_class,
-            blocks,
-            pairs=[(1, k) for k in langs if k != 1],
-            batch_size=self.args.per_device_eval_batch_size,
-            gradient_blocks=self.args.alignment_gradient_blocks,
-        )
-        runtime = time.perf_counter() - start
-        self.last_alignment = report
-        flat = {f"eval_{k}": round(v, 5) for k, v in summarize(report).items()}
-        for pair, entry in report.items():
-            flat[f"eval_{pair.replace('-', '_')}_embedding_cosine"] = round(
-                entry["embedding_cosine"]["input"]["overall"], 5
+        if self.args.alignment_blocks == 0 or 1 not in langs or len(langs) < 2:
+            return None
+        if self._alignment is None:
+            first = sets["L1"]
+            n = min(self.args.alignment_blocks, len(first))
+            self._alignment = AlignmentCallback(
+                first.with_format("numpy", columns=["input_ids"])[:n]["input_ids"],
+                self.processing_class,
+                pairs=[(1, k) for k in langs if k != 1],
+                batch_size=self.args.per_device_eval_batch_size,
+                gradient_blocks=self.args.alignment_gradient_blocks,
             )
-        flat["eval_alignment_runtime"] = round(runtime, 4)
-        if self.is_world_process_zero():
-            os.makedirs(self.args.output_dir, exist_ok=True)
-            with open(os.path.join(self.args.output_dir, "alignment_history.jsonl"), "a") as f:
-                f.write(json.dumps({"step": self.state.global_step, "report": report}) + "\n")
-        return flat
+        return self._alignment
+
+    @property
+    def last_alignment(self) -> dict[str, Any] | None:
+        """The per-layer report of the last alignment measurement (None before the first)."""
+        return None if self._alignment is None else self._alignment.last_report
 
     # ------------------------------------------------------------------ logging
     def log(self, logs: dict[str, float], start_time: float | None = None) -> None:

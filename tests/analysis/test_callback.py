@@ -1,0 +1,76 @@
+"""AlignmentCallback with a plain `transformers.Trainer`: once per evaluation, in the metrics and the log history."""
+
+import json
+
+import pytest
+import torch
+from transformers import GPT2LMHeadModel, Trainer, TrainingArguments
+
+from hf_clonelang import AlignmentCallback, BaseCorpus, ClonedCorpusBuilder, ConfigError
+from hf_clonelang.training.modeling import gpt2_config
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory):
+    builder = ClonedCorpusBuilder(
+        cache_dir=str(tmp_path_factory.mktemp("corpus")),
+        base=BaseCorpus(max_documents=300),
+        vocab_size=300,
+        block_size=32,
+        eval_blocks=8,
+    )
+    builder.download_and_prepare()
+    return builder.as_dataset(), builder.cloned_tokenizer
+
+
+def _lm_batch(rows):
+    ids = torch.tensor([r["input_ids"] for r in rows])
+    return {"input_ids": ids, "labels": ids}
+
+
+def test_a_plain_trainer_measures_alignment_once_per_evaluation(corpus, tmp_path):
+    dsd, tok = corpus
+    torch.manual_seed(0)
+    model = GPT2LMHeadModel(gpt2_config("tiny", tok.vocab_size, 32, n_layer=2, n_embd=64, n_head=2))
+    blocks = dsd["validation_L1"]["input_ids"][:5]
+    callback = AlignmentCallback(blocks, tok, gradient_blocks=2)
+    args = TrainingArguments(
+        output_dir=str(tmp_path),
+        max_steps=4,
+        per_device_train_batch_size=4,
+        eval_strategy="steps",
+        eval_steps=2,
+        save_strategy="no",
+        report_to="none",
+        use_cpu=True,
+        disable_tqdm=True,
+    )
+    evals = {f"L{k}": dsd[f"validation_L{k}"].select(range(4)) for k in (1, 2)}
+    trainer = Trainer(
+        model=model,
+        args=args,
+        train_dataset=dsd["train"].remove_columns(["language"]),
+        eval_dataset=evals,
+        data_collator=_lm_batch,
+    )
+    trainer.add_callback(callback)
+    trainer.train()
+    logged = [e for e in trainer.state.log_history if "eval_L1_L2_hidden_cosine" in e]
+    assert [e["step"] for e in logged] == [2, 4]  # two evaluations of two eval sets each: measured twice
+    for key in ("hidden_cosine_centred", "retrieval_at_1", "gradient_cosine", "embedding_cosine"):
+        assert f"eval_L1_L2_{key}" in logged[-1], key
+    assert -1.0 <= logged[-1]["eval_L1_L2_hidden_cosine"] <= 1.0
+    assert callback.last_report["L1-L2"]["blocks"] == 5
+
+    metrics = trainer.evaluate()  # another evaluation at the same step measures again
+    assert "eval_L1_L2_hidden_cosine" in metrics
+    lines = (tmp_path / "alignment_history.jsonl").read_text().splitlines()
+    assert [json.loads(line)["step"] for line in lines] == [2, 4, 4]
+
+
+def test_the_callback_refuses_what_it_cannot_measure(corpus):
+    dsd, tok = corpus
+    with pytest.raises(ConfigError, match="blocks of shape"):
+        AlignmentCallback([], tok)
+    with pytest.raises(ConfigError, match="gradient_blocks=-1"):
+        AlignmentCallback(dsd["validation_L1"]["input_ids"][:2], tok, gradient_blocks=-1)
