@@ -1,10 +1,13 @@
 """The embedded story grammar: deterministic, labelled, varied, grammatical where it is easy to check."""
 
+import hashlib
+import json
 import re
 from collections import Counter
+from importlib.resources import files
 
-from hf_clonelang.data.corpora import embedded_dataset
-from hf_clonelang.data.stories import TOPICS, stories, story
+from hf_clonelang.data.corpora import BaseCorpus, embedded_dataset
+from hf_clonelang.data.stories import GRAMMAR_VERSION, TOPICS, grammar_version, stories, story
 
 
 def test_story_is_a_pure_function_of_seed_and_index():
@@ -56,3 +59,17 @@ def test_embedded_dataset_has_class_labels():
     ds = embedded_dataset(50, seed=0)
     assert ds.features["label"].names == list(TOPICS)
     assert ds[7]["text"] == story(0, 7)["text"] and ds[7]["label"] == story(0, 7)["label"]
+
+
+def test_grammar_version_is_the_hash_of_the_shipped_grammar_file():
+    data = (files("hf_clonelang.data") / "stories_grammar.json").read_bytes()
+    assert GRAMMAR_VERSION == hashlib.sha256(data).hexdigest()[:12] == grammar_version(data)
+    assert BaseCorpus().grammar_version == GRAMMAR_VERSION  # the corpus cache identity follows the file
+    grammar = json.loads(data)
+    assert list(grammar["topics"]) == list(TOPICS) == list(grammar["plots"])
+    # any edit of the grammar, even one word, gives a new version
+    grammar["words"]["colors"].append("teal")
+    changed = json.dumps(grammar, indent=1).encode()
+    assert grammar_version(changed) != GRAMMAR_VERSION
+    assert grammar_version(data.replace(b'"red"', b'"Red"')) != GRAMMAR_VERSION
+    assert grammar_version(data) == GRAMMAR_VERSION  # and the hash is deterministic
