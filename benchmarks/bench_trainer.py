@@ -32,6 +32,7 @@ def common(out: str, steps: int, batch: int) -> dict:
         learning_rate=2e-3,
         logging_steps=20,
         save_strategy="no",
+        eval_strategy="no",
         report_to="none",
         use_cpu=not torch.cuda.is_available(),
         disable_tqdm=True,

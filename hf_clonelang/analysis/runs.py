@@ -50,11 +50,9 @@ def load_run(path_or_repo: str | os.PathLike) -> tuple[Any, ClonedTokenizer, dic
 
 def parallel_blocks(info: dict[str, Any], split: str = "validation", blocks: int = 256) -> torch.Tensor:
     """The first ``blocks`` held-out blocks of the run's corpus (base ids), the same text in every language."""
-    from ..commands.train import DataArguments, load_corpus
+    from ..data.arguments import CorpusArguments
 
-    known = {f for f in DataArguments.__dataclass_fields__}
-    data = DataArguments(**{k: v for k, v in info.get("data", {}).items() if k in known})
-    dsd, _ = load_corpus(data, info["num_languages"], seed=0)
+    dsd, _ = CorpusArguments.from_run_info(info.get("data", {})).load(info["num_languages"])
     name = f"{split}_L1"
     if name not in dsd:
         raise ConfigError(f"split={split!r} is not allowed: use validation or test")

@@ -17,6 +17,7 @@ estimators, measures alignment on the final models, and writes ``report.md``, ``
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import os
@@ -384,7 +385,8 @@ def _check_extra_args(extra_args: Sequence[str], scale: Scale) -> tuple[str, ...
 def resolve_run(argv: Sequence[str]) -> dict[str, Any]:
     """Every argument of one run as the training script will use it: the training arguments, the model config
     (sized for the expected joint vocabulary) and the corpus settings; without building or training anything."""
-    from .train import model_config, parse_args
+    from ..training.modeling import model_config
+    from .train import parse_args
 
     note = None
     try:
@@ -404,12 +406,12 @@ def resolve_run(argv: Sequence[str]) -> dict[str, Any]:
         "training": training_dict,
         "model": config.to_dict(),
         "corpus": {
-            **{k: v for k, v in vars(data_args).items()},
+            **dataclasses.asdict(data_args),
             "num_languages": training.num_languages,
             "joint_vocab_size": vocab,
             "joint_vocab_size_note": "at most: a BPE trained on a small corpus learns fewer than vocab_size entries",
         },
-        "model_arguments": vars(model_args),
+        "model_arguments": dataclasses.asdict(model_args),
     }
     if note:
         resolved["note"] = note
@@ -455,8 +457,8 @@ def _prepare_corpora(argvs: dict[int, list[str]]) -> None:
     parallel runs would race to build it."""
     from transformers import HfArgumentParser
 
-    from .train import DataArguments, load_corpus
+    from ..data.arguments import CorpusArguments
 
     for n, argv in sorted(argvs.items()):
-        data, _ = HfArgumentParser(DataArguments).parse_args_into_dataclasses(argv, return_remaining_strings=True)
-        load_corpus(data, n, seed=0)
+        corpus, _ = HfArgumentParser(CorpusArguments).parse_args_into_dataclasses(argv, return_remaining_strings=True)
+        corpus.load(n)

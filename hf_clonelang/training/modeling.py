@@ -106,3 +106,48 @@ def check_model_fits(config: Any, vocab_size: int, block_size: int) -> None:
             f"block_size={block_size} is larger than the model's context ({context} positions): "
             f"use block_size <= {context}"
         )
+
+
+def model_config(model_args: Any, vocab_size: int, block_size: int) -> Any:
+    """The config of the model to train from scratch (a preset, or ``--config_name``, with the overrides), checked
+    against the cloned vocabulary; it records the paper's √h input-embedding factor unless
+    ``--scale_input_embedding false`` or the embeddings are tied."""
+    from transformers import AutoConfig
+
+    keys = ("n_layer", "n_embd", "n_head", "tie_word_embeddings")
+    overrides = {k: v for k in keys if (v := getattr(model_args, k)) is not None}
+    if model_args.config_name:
+        config = AutoConfig.from_pretrained(model_args.config_name, **overrides)
+        if getattr(config, "vocab_size", 0) < vocab_size:
+            config.vocab_size = vocab_size
+    else:
+        config = gpt2_config(model_args.model_preset, vocab_size, block_size, **overrides)
+    check_model_fits(config, vocab_size, block_size)
+    tied = bool(getattr(config, "tie_word_embeddings", False))
+    if model_args.scale_input_embedding and tied:
+        raise ConfigError(
+            "--scale_input_embedding true needs untied embeddings: with --tie_word_embeddings true the folded factor "
+            "would scale the output layer too; leave --scale_input_embedding unset (it is off for tied models)"
+        )
+    if model_args.scale_input_embedding is not False and not tied:  # the paper's GPT unless switched off or tied
+        setattr(config, EMBEDDING_SCALE_KEY, math.sqrt(config.hidden_size))
+    return config
+
+
+def build_model(model_args: Any, vocab_size: int, block_size: int) -> Any:
+    """A GPT-2 from a preset (or a given config / checkpoint), checked against the cloned vocabulary."""
+    from transformers import AutoConfig, AutoModelForCausalLM
+
+    if model_args.model_name_or_path:
+        if model_args.scale_input_embedding is not None:
+            raise ConfigError(
+                "--scale_input_embedding applies to models trained from scratch, not to --model_name_or_path "
+                "(a checkpoint trained with it keeps the factor in its config)"
+            )
+        config = AutoConfig.from_pretrained(model_args.model_name_or_path)
+        check_model_fits(config, vocab_size, block_size)
+        return AutoModelForCausalLM.from_pretrained(model_args.model_name_or_path)
+    model = AutoModelForCausalLM.from_config(model_config(model_args, vocab_size, block_size))
+    if getattr(model.config, EMBEDDING_SCALE_KEY, None):
+        fold_input_embedding_scale(model)
+    return model

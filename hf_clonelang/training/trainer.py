@@ -22,117 +22,26 @@ from __future__ import annotations
 
 import logging
 import math
+import os
 import re
-from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import torch
 import torch.nn.functional as F
-from transformers import Trainer, TrainingArguments
+from transformers import Trainer
 
 from ..analysis.callback import AlignmentCallback
-from ..common import METRIC_LOSS, check_num_languages
-from ..errors import ConfigError
+from ..common import METRIC_LOSS
+from ..errors import ConfigError, HubError, one_line
 from ..tokenization import ClonedTokenizer
+from .arguments import ImbalanceTrainingArguments
 from .collator import CloneCollator
 from .modeling import EMBEDDING_SCALE_KEY
-from .sampling import POOL_EXHAUSTED, SAMPLING_MODES, LanguageAssignment, ScheduledDataset, ScheduledSampler
+from .sampling import LanguageAssignment, ScheduledDataset, ScheduledSampler
 from .schedules import LanguageSchedule
 
 logger = logging.getLogger(__name__)
-
-DATA_MODES = ("auto", "clone", "pool")
-
-
-@dataclass
-class ImbalanceTrainingArguments(TrainingArguments):
-    """`TrainingArguments` plus the language machinery. ``remove_unused_columns`` defaults to False (the language
-    tag must reach the collator) and ``ddp_find_unused_parameters`` to False (every GPT-2 parameter is used)."""
-
-    language_schedule: str = field(
-        default="0.9,0.1",
-        metadata={
-            "help": "Language probabilities over training, e.g. 0.9,0.1 (constant), 0.1_0.9 (equal stages of "
-            "p(L2)), linear:0.1@0_0.5@1, l1:0.5, temperature:0.3 (see the README for the grammar)."
-        },
-    )
-    num_languages: int = field(default=2, metadata={"help": "Number of cloned languages N (numbered 1..N)."})
-    sampling: str = field(
-        default="exact",
-        metadata={
-            "help": "exact: low-discrepancy language assignment (counts track the schedule within a few "
-            "samples); bernoulli: independent draws per sample, as in the paper.",
-            "choices": list(SAMPLING_MODES),
-        },
-    )
-    data_mode: str = field(
-        default="auto",
-        metadata={
-            "help": "clone: base blocks put into the sampled language (the paper); pool: rows that already "
-            "have a language (a corpus built with ratios), the sampler picks the next row of each language; "
-            "auto: pool when the training set has a 'language' column, else clone.",
-            "choices": list(DATA_MODES),
-        },
-    )
-    pool_exhausted: str = field(
-        default="repeat",
-        metadata={
-            "help": "Pool mode, when a language's rows run out: repeat (reshuffle and reuse them; the "
-            "epochs per language are reported) or stop (end training there).",
-            "choices": list(POOL_EXHAUSTED),
-        },
-    )
-    alignment_blocks: int = field(
-        default=32,
-        metadata={
-            "help": "Parallel held-out blocks used for the alignment measures at every evaluation "
-            "(0: off). They are the first blocks of the eval sets, the same in every language."
-        },
-    )
-    alignment_gradient_blocks: int = field(
-        default=4, metadata={"help": "How many of those blocks also go into the gradient cosine (0: skip it)."}
-    )
-    cosine_spans_warmup: bool = field(
-        default=False,
-        metadata={
-            "help": "The paper's (Languini's) learning-rate shape: the cosine decay runs over the whole run and the "
-            "linear warm-up multiplies it, lr(s) = min(s, W)/W * cosine(s / T) for step s = 1..T, instead of the "
-            "cosine starting after the warm-up. Needs lr_scheduler_type cosine or cosine_with_min_lr."
-        },
-    )
-    remove_unused_columns: bool = field(
-        default=False, metadata={"help": "Must stay False: the language tag has to reach the collator."}
-    )
-    ddp_find_unused_parameters: bool | None = field(
-        default=False, metadata={"help": "DDP find_unused_parameters (False: every parameter is used)."}
-    )
-
-    def __post_init__(self) -> None:
-        self.num_languages = check_num_languages(self.num_languages)
-        for name, allowed in (
-            ("sampling", SAMPLING_MODES),
-            ("data_mode", DATA_MODES),
-            ("pool_exhausted", POOL_EXHAUSTED),
-        ):
-            if getattr(self, name) not in allowed:
-                raise ConfigError(f"{name}={getattr(self, name)!r} is not allowed: use one of {', '.join(allowed)}")
-        if self.remove_unused_columns:
-            raise ConfigError("remove_unused_columns=True is not allowed: it strips the language tag; use False")
-        scheduler = str(getattr(self.lr_scheduler_type, "value", self.lr_scheduler_type))
-        if self.cosine_spans_warmup and scheduler not in ("cosine", "cosine_with_min_lr"):
-            raise ConfigError(
-                f"cosine_spans_warmup=True is not allowed with lr_scheduler_type={scheduler!r}: use cosine or "
-                "cosine_with_min_lr"
-            )
-        if not str(self.language_schedule).startswith("temperature:"):  # temperature needs the pool's sizes
-            schedule = LanguageSchedule.from_string(self.language_schedule, self.num_languages)
-            if not schedule.is_constant and self.max_steps <= 0:
-                raise ConfigError(
-                    f"language_schedule={self.language_schedule!r} changes over training, so the run length must "
-                    "be known: set max_steps"
-                )
-        super().__post_init__()
 
 
 class ImbalanceTrainer(Trainer):
@@ -380,6 +289,63 @@ class ImbalanceTrainer(Trainer):
         from ..hub.cards import write_model_card
 
         write_model_card(self.args.output_dir)
+
+    # ------------------------------------------------------------------ publishing
+    def init_hf_repo(self, token: str | None = None, private: bool | None = None) -> None:
+        """Trainer's repo creation (at construction with ``push_to_hub``), failing with one `HubError` line."""
+        try:
+            super().init_hf_repo(token=token, private=private)
+        except Exception as err:
+            repo = self.args.hub_model_id or os.path.basename(os.path.abspath(self.args.output_dir))
+            raise HubError(f"creating model repo {repo!r} failed: {one_line(err)}") from err
+
+    def _push_from_checkpoint(self, checkpoint_folder: str) -> None:
+        """Trainer's checkpoint push (``--hub_strategy`` as Trainer means it: model files to the repo root, the
+        checkpoint with its optimizer state only under ``last-checkpoint/`` or ``checkpoint-N/``), in the
+        background; a failed upload is logged, never raised into training (the final push sends the run)."""
+        super()._push_from_checkpoint(checkpoint_folder)
+        for job in getattr(self.push_in_progress, "jobs", None) or []:
+            if not getattr(job, "_hf_clonelang_watched", False):
+                job._hf_clonelang_watched = True
+                job.add_done_callback(_log_failed_push)
+
+    def push_to_hub(
+        self,
+        commit_message: str | None = "End of training",
+        blocking: bool = True,
+        token: str | None = None,
+        revision: str | None = None,
+        private: bool | None = None,
+        **kwargs: Any,
+    ) -> str | None:
+        """Push the run folder as it is on disk in one commit, with a model card written for the repo (the local
+        card keeps no repo id); checkpoint folders and Trainer's private files stay local. Trainer calls this from
+        `save_model` when ``push_to_hub`` is set, so save the model last: the training script writes metrics,
+        ``run_info.json``, plots and card first, and a failed push (a `HubError`) leaves a complete run behind that
+        the same command pushes again. Only the main process pushes; returns the commit URL there."""
+        self.callback_handler.on_push_begin(self.args, self.state, self.control)
+        if not self.is_world_process_zero():
+            return None
+        if getattr(self, "hub_model_id", None) is None:
+            self.init_hf_repo(token=token, private=private)
+        self._finish_current_push()
+        from ..hub.push import push_run
+
+        return push_run(
+            self.args.output_dir,
+            self.hub_model_id,
+            token=token if token is not None else self.args.hub_token,
+            private=private if private is not None else self.args.hub_private_repo,
+            revision=revision if revision is not None else self.args.hub_revision,
+            commit_message=commit_message,
+        )
+
+
+def _log_failed_push(job: Any) -> None:
+    """Done-callback of a background checkpoint upload: say that it failed (training goes on)."""
+    err = job.exception()
+    if err is not None:
+        logger.warning("a checkpoint push failed (training goes on; the final push sends the run): %s", one_line(err))
 
 
 def add_perplexities(metrics: dict[str, float]) -> dict[str, float]:

@@ -54,7 +54,7 @@ BAD = [
     (["--clone-fraction", "0"], r"clone_fraction=0.0 is not allowed: it must lie in \(0, 1\]"),
     (["--clone-fraction", "1.5"], r"clone_fraction=1.5 is not allowed"),
     (["--block-size", "1"], "block_size=1 is not allowed: it must be >= 2"),
-    (["--anchors", "popular", "--clone-fraction", "0.5"], "--anchors='popular' is not allowed"),
+    (["--anchors", "popular", "--clone-fraction", "0.5"], "anchors='popular' is not allowed"),
     (["--max-documents", "3", "--eval-blocks", "256"], "too few for eval_blocks=256"),
     (["--eod-token", "<nope>"], "eod token '<nope>' is not in the tokenizer's vocabulary"),
 ]
@@ -76,7 +76,7 @@ def test_bad_input_stops_with_one_line_and_no_folder(tmp_path, capsys, args, mes
 def test_empty_corpus(tmp_path, capsys):
     empty = tmp_path / "empty.txt"
     empty.write_text("\n\n")
-    code = main(["build", "--base", str(empty), "--output", str(tmp_path / "out")])
+    code = main(["build", "--train_files", str(empty), "--output", str(tmp_path / "out")])
     assert code == 2 and "is empty" in capsys.readouterr().err
     assert sorted(p.name for p in tmp_path.iterdir()) == ["empty.txt"]
 
@@ -84,14 +84,14 @@ def test_empty_corpus(tmp_path, capsys):
 def test_missing_text_column(tmp_path, capsys):
     docs = tmp_path / "docs.jsonl"
     docs.write_text('{"body": "hello there"}\n')
-    code = main(["build", "--base", str(docs), "--output", str(tmp_path / "out")])
+    code = main(["build", "--train_files", str(docs), "--output", str(tmp_path / "out")])
     err = capsys.readouterr().err
     assert code == 2 and "text column 'text' not found" in err and "available columns are body" in err
     assert sorted(p.name for p in tmp_path.iterdir()) == ["docs.jsonl"]
 
 
 def test_missing_base_file_and_missing_destination(tmp_path, capsys):
-    assert main(["build", "--base", str(tmp_path / "nope.txt"), "--output", str(tmp_path / "o")]) == 2
+    assert main(["build", "--train_files", str(tmp_path / "nope.txt"), "--output", str(tmp_path / "o")]) == 2
     assert "nope.txt' does not exist" in capsys.readouterr().err
     assert main(["build"]) == 2
     assert "no destination" in capsys.readouterr().err
@@ -99,11 +99,11 @@ def test_missing_base_file_and_missing_destination(tmp_path, capsys):
 
 def test_tokenizer_without_end_of_document_token(tmp_path, capsys, story_texts):
     tok = _tokenizer_without_eos(tmp_path / "tok", story_texts)
-    code = main(["build", "--tokenizer", tok, "--output", str(tmp_path / "out"), *SMALL[:2]])
+    code = main(["build", "--tokenizer_name", tok, "--output", str(tmp_path / "out"), *SMALL[:2]])
     err = capsys.readouterr().err
     assert code == 2 and "has no end-of-document (eos) token: name one with eod_token / --eod-token" in err
     assert sorted(p.name for p in tmp_path.iterdir()) == ["tok"]
-    code = main(["build", "--tokenizer", tok, "--eod-token", "[UNK]", "--output", str(tmp_path / "out"), *SMALL])
+    code = main(["build", "--tokenizer_name", tok, "--eod-token", "[UNK]", "--output", str(tmp_path / "out"), *SMALL])
     assert code == 0  # naming one works
 
 

@@ -44,6 +44,7 @@ def _args(tmp_path, **kwargs):
         language_schedule="0.1_0.9",
         seed=0,
         disable_tqdm=True,
+        eval_strategy="no",
     )
     return ImbalanceTrainingArguments(**{**defaults, **kwargs})
 
@@ -239,7 +240,8 @@ def test_the_papers_learning_rate_shape(corpus, tmp_path):
 
 def test_the_input_embedding_factor_is_folded_into_untied_embeddings_only():
     """Tied embeddings share the matrix with the output layer: folding √h there would scale the logits too."""
-    from hf_clonelang.commands.train import ModelArguments, build_model
+    from hf_clonelang.training.arguments import ModelArguments
+    from hf_clonelang.training.modeling import build_model
     from hf_clonelang.training.modeling import EMBEDDING_SCALE_KEY, fold_input_embedding_scale
 
     untied = build_model(ModelArguments(model_preset="tiny"), 600, 32)

@@ -1,0 +1,77 @@
+"""Argument parsing of the commands: `HfArgumentParser` over the argument dataclasses, plus a config file.
+
+``--config cfg.yaml`` (or a lone positional ``cfg.yaml`` / ``cfg.json``) supplies values that the command line
+then overrides, as TRL's parser does: the file's entries become flags placed before the command line's own, so
+the same type conversion applies to both and the last value wins. Dash and underscore spellings
+(``--vocab-size``, ``--vocab_size``) are the same flag.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from ..errors import ConfigError
+
+CONFIG_SUFFIXES = (".json", ".yaml", ".yml")
+
+
+def parse_dataclasses(types: Sequence[type], argv: Sequence[str], prog: str, description: str = "") -> tuple:
+    """One instance per dataclass in ``types`` from ``argv`` (with an optional config file), validated."""
+    from transformers import HfArgumentParser
+
+    parser = HfArgumentParser(list(types), prog=prog, description=description, allow_abbrev=False)
+    parser.add_argument(
+        "--config", default=None, metavar="FILE", help="YAML or JSON file of arguments; the command line overrides it"
+    )
+    argv = list(argv)
+    config, argv = _config_file(argv)
+    flags = [*config_flags(config), *argv] if config else argv
+    *values, rest = parser.parse_args_into_dataclasses(flags, return_remaining_strings=True)
+    if rest:
+        raise ConfigError(f"unknown arguments: {' '.join(rest)} (see {prog} --help)")
+    return tuple(v for v in values if dataclasses.is_dataclass(v))  # the --config namespace is dropped
+
+
+def _config_file(argv: list[str]) -> tuple[str | None, list[str]]:
+    """Take ``--config FILE`` / ``--config=FILE`` or a leading positional config file out of ``argv``."""
+    for i, arg in enumerate(argv):
+        if arg == "--config":
+            if i + 1 == len(argv):
+                raise ConfigError("--config needs a file name")
+            return argv[i + 1], argv[:i] + argv[i + 2 :]
+        if arg.startswith("--config="):
+            return arg.split("=", 1)[1], argv[:i] + argv[i + 1 :]
+    if argv and not argv[0].startswith("-") and argv[0].endswith(CONFIG_SUFFIXES):
+        return argv[0], argv[1:]
+    return None, argv
+
+
+def config_flags(path: str) -> list[str]:
+    """The entries of a YAML / JSON config file as command-line flags."""
+    file = Path(path)
+    if not file.is_file():
+        raise ConfigError(f"config file {path!r} does not exist")
+    import yaml
+
+    text = file.read_text()
+    loaded = json.loads(text) if file.suffix == ".json" else yaml.safe_load(text)
+    if not isinstance(loaded, dict):
+        raise ConfigError(f"config file {path!r} must hold a mapping of argument names to values")
+    return as_flags(loaded)
+
+
+def as_flags(values: dict[str, Any]) -> list[str]:
+    """``{"max_steps": 100, "train_files": ["a", "b"]}`` as ``--max_steps 100 --train_files a b`` (None: left out)."""
+    flags: list[str] = []
+    for key, value in values.items():
+        if value is None:
+            continue
+        if isinstance(value, list):
+            flags += [f"--{key}", *map(str, value)]
+        else:
+            flags += [f"--{key}", json.dumps(value) if isinstance(value, dict) else str(value)]
+    return flags

@@ -1,0 +1,152 @@
+"""`CorpusArguments`: the one definition of the corpus options, shared by ``hf-clonelang build``, the training
+script, ``reproduce`` and ``align`` (parsed by `HfArgumentParser`, so ``--vocab-size`` and ``--vocab_size`` are the
+same flag everywhere).
+
+Two ways to get a corpus: clone base text (``--dataset_name`` / ``--train_files``, tokenized and packed by the
+`datasets` builder, cached), or load one already built (``--cloned_corpus``: pool mode, the rows carry languages).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..common import check_anchors, check_clone_fraction
+from ..errors import ConfigError
+from .corpora import EMBEDDED, SAMPLE_BY
+
+_LEGACY_KEYS = {"cloned_corpus_config": "corpus_config_name"}
+"""Names of older run folders' ``run_info.json`` ``data`` entries, and what they are called now."""
+
+
+@dataclass
+class CorpusArguments:
+    """Where the base text comes from, how it is tokenized and cloned, and how it is cut into blocks."""
+
+    dataset_name: str = field(
+        default=EMBEDDED,
+        metadata={"help": "Base text: 'embedded' (generated stories), or a load_dataset name or folder."},
+    )
+    dataset_config_name: str | None = field(default=None, metadata={"help": "Config of --dataset_name."})
+    dataset_split: str = field(default="train", metadata={"help": "Split of --dataset_name to read."})
+    text_column: str = field(default="text", metadata={"help": "Column holding the text."})
+    train_files: list[str] | None = field(
+        default=None, metadata={"help": "Base text from local .txt/.jsonl/.json/.parquet files (.gz too)."}
+    )
+    sample_by: str = field(
+        default="paragraph",
+        metadata={"help": "Documents in .txt files: one per line, paragraph or file.", "choices": list(SAMPLE_BY)},
+    )
+    max_documents: int | None = field(
+        default=None, metadata={"help": "Read at most this many documents (embedded: 20000 stories)."}
+    )
+    story_seed: int = field(default=0, metadata={"help": "Seed of the embedded story generator."})
+    tokenizer_name: str | None = field(
+        default=None,
+        metadata={"help": "Base tokenizer (name or path); default: a byte-level BPE trained on the text."},
+    )
+    vocab_size: int = field(default=1024, metadata={"help": "Size of the trained BPE per language."})
+    eod_token: str | None = field(default=None, metadata={"help": "End-of-document token (default: the eos)."})
+    clone_fraction: float = field(default=1.0, metadata={"help": "Cloned share of the vocabulary, in (0, 1]."})
+    anchors: str = field(
+        default="random",
+        metadata={"help": "Shared ids when clone_fraction < 1: random, frequent, or a comma list of base ids."},
+    )
+    share_special_tokens: bool = field(
+        default=False,
+        metadata={
+            "help": "Share every special token (end-of-document included) by all languages. Default: as in the "
+            "paper, every id except padding is cloned."
+        },
+    )
+    block_size: int = field(default=128, metadata={"help": "Tokens per block."})
+    eval_blocks: int = field(
+        default=256, metadata={"help": "Held-out blocks per language for validation, and as many for test."}
+    )
+    corpus_seed: int = field(default=0, metadata={"help": "Seed of the held-out choice (kept across training seeds)."})
+    cloned_corpus: str | None = field(
+        default=None, metadata={"help": "An already built cloned corpus (folder or Hub dataset repo): pool mode."}
+    )
+    corpus_config_name: str | None = field(
+        default=None,
+        metadata={"help": "The corpus config: its name when building (default like L2-r90-10), which to load."},
+    )
+    corpus_cache_dir: str | None = field(default=None, metadata={"help": "Where built corpora are cached."})
+
+    def __post_init__(self) -> None:
+        check_clone_fraction(self.clone_fraction)
+        check_anchors(self.anchors)
+        if self.sample_by not in SAMPLE_BY:
+            raise ConfigError(f"sample_by={self.sample_by!r} is not allowed: use one of {', '.join(SAMPLE_BY)}")
+        if self.train_files and self.dataset_name not in (EMBEDDED, None):
+            raise ConfigError(
+                f"dataset_name={self.dataset_name!r} and train_files are both given: the base text comes from one"
+            )
+
+    @classmethod
+    def from_run_info(cls, data: dict[str, Any]) -> CorpusArguments:
+        """The arguments a run folder recorded (``run_info.json`` ``data``), older key names included."""
+        known = {f.name for f in dataclasses.fields(cls)}
+        values = {_LEGACY_KEYS.get(k, k): v for k, v in data.items()}
+        return cls(**{k: v for k, v in values.items() if k in known and v is not None})
+
+    def to_dict(self) -> dict[str, Any]:
+        """The settings that are set (None left out), as ``run_info.json`` records them."""
+        return {k: v for k, v in dataclasses.asdict(self).items() if v is not None}
+
+    def base_corpus(self) -> Any:
+        """The `BaseCorpus` these arguments name."""
+        from .corpora import BaseCorpus
+
+        return BaseCorpus.from_spec(
+            self.train_files or self.dataset_name or EMBEDDED,
+            config=self.dataset_config_name,
+            split=self.dataset_split,
+            text_column=self.text_column,
+            sample_by=self.sample_by,
+            max_documents=self.max_documents,
+            seed=self.story_seed,
+        )
+
+    def to_config(self, num_languages: int, ratios: Any = None) -> Any:
+        """The validated `ClonedCorpusConfig` (``ratios``: training shares of a pool corpus, default uniform)."""
+        from .builder import ClonedCorpusConfig
+
+        name = {} if self.corpus_config_name is None else {"name": self.corpus_config_name}
+        return ClonedCorpusConfig(
+            base=self.base_corpus(),
+            tokenizer=self.tokenizer_name,
+            vocab_size=self.vocab_size,
+            eod_token=self.eod_token,
+            num_languages=num_languages,
+            ratios=ratios,
+            clone_fraction=self.clone_fraction,
+            anchors=check_anchors(self.anchors),
+            share_special_tokens=self.share_special_tokens,
+            block_size=self.block_size,
+            eval_blocks=self.eval_blocks,
+            seed=self.corpus_seed,
+            **name,
+        )
+
+    def load(self, num_languages: int) -> tuple[Any, Any]:
+        """(DatasetDict, ClonedTokenizer): the built ``--cloned_corpus`` (pool mode: rows keep their language),
+        or base text cloned by the builder (clone mode: the training blocks lose their ``language`` column, the
+        collator moves any block into the sampled language)."""
+        if self.cloned_corpus:
+            from .corpus_folder import load_cloned_corpus
+
+            dsd, tok = load_cloned_corpus(self.cloned_corpus, self.corpus_config_name)
+            if tok.num_languages != num_languages:
+                raise ConfigError(
+                    f"num_languages={num_languages} but corpus {self.cloned_corpus} has {tok.num_languages} languages"
+                )
+            return dsd, tok
+        from .builder import ClonedCorpusBuilder
+
+        builder = ClonedCorpusBuilder(config=self.to_config(num_languages), cache_dir=self.corpus_cache_dir)
+        builder.download_and_prepare()
+        dsd = builder.as_dataset()
+        dsd["train"] = dsd["train"].remove_columns(["language"])
+        return dsd, builder.cloned_tokenizer

@@ -1,0 +1,113 @@
+"""A finished run's folder: what the training script writes beside Trainer's own files, and how it recognises a
+run it already trained (so that rerunning a command whose push failed only retries the push).
+
+Files (names in `common.RunFiles`): ``run_info.json`` (settings, schedule, model, tokenizer layout, the settings
+fingerprint), ``alignment.json`` (the last per-layer alignment report), ``eval_loss.png`` and ``schedule.png``,
+and the model card ``README.md``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+from pathlib import Path
+from typing import Any
+
+from ..common import RunFiles
+from .modeling import EMBEDDING_SCALE_KEY
+
+_NOT_SETTINGS = (
+    "push_to_hub",
+    "hub_",
+    "resume_from_checkpoint",
+    "output_dir",
+    "logging_dir",
+    "disable_tqdm",
+    "report_to",
+    "run_name",
+    "save_",
+    "logging_",
+    "dataloader_num_workers",
+)
+"""Training arguments that say where a run is written or pushed, not what it trains."""
+
+
+def settings_fingerprint(model_args: Any, corpus_args: Any, args: Any) -> str:
+    """A hash of everything that decides what a run trains (not where it is written or pushed)."""
+    training = {k: v for k, v in args.to_dict().items() if not k.startswith(_NOT_SETTINGS)}
+    blob = json.dumps([dataclasses.asdict(model_args), corpus_args.to_dict(), training], sort_keys=True, default=str)
+    return hashlib.sha256(blob.encode()).hexdigest()[:16]
+
+
+def already_trained(output_dir: str | Path, fingerprint: str) -> bool:
+    """Whether ``output_dir`` holds a finished run of exactly these settings."""
+    info = Path(output_dir) / RunFiles.RUN_INFO
+    done = info.is_file() and (Path(output_dir) / RunFiles.ALL_RESULTS).is_file()
+    return done and json.loads(info.read_text()).get("settings_fingerprint") == fingerprint
+
+
+def final_evaluation(trainer: Any) -> dict[str, float]:
+    """The evaluation of the final weights: reused from the log when Trainer just evaluated the last step."""
+    step = trainer.state.global_step
+    logged = [e for e in trainer.state.log_history if e.get("step") == step and any(k.startswith("eval_") for k in e)]
+    if logged and (trainer.last_alignment is not None or trainer.args.alignment_blocks == 0):
+        merged: dict[str, float] = {}
+        for entry in logged:
+            merged.update({k: v for k, v in entry.items() if k.startswith("eval_")})
+        if all(f"eval_L{k}_loss" in merged for k in range(1, trainer.args.num_languages + 1)):
+            return merged
+    return trainer.evaluate()
+
+
+def run_info(trainer: Any, model_args: Any, corpus_args: Any, fingerprint: str) -> dict[str, Any]:
+    """The run's ``run_info.json``: what was trained, on what, how (read by the analysis, the card and `align`)."""
+    args, model = trainer.args, trainer.model
+    return {
+        "settings_fingerprint": fingerprint,
+        "num_languages": args.num_languages,
+        "language_schedule": str(trainer.schedule),
+        "expected_shares": [round(float(x), 6) for x in trainer.schedule.expected_shares()],
+        "sampling": args.sampling,
+        "data_mode": trainer.sampler.mode,
+        "model_preset": None if model_args.model_name_or_path else model_args.model_preset,
+        "num_parameters": sum(p.numel() for p in model.parameters()),
+        "input_embedding_scale": getattr(model.config, EMBEDDING_SCALE_KEY, None),
+        "tie_word_embeddings": bool(getattr(model.config, "tie_word_embeddings", False)),
+        "block_size": trainer.block_size,
+        "samples_per_step": trainer.samples_per_step,
+        "training": {
+            "learning_rate": args.learning_rate,
+            "lr_scheduler_type": str(getattr(args.lr_scheduler_type, "value", args.lr_scheduler_type)),
+            "warmup_steps": args.warmup_steps,
+            "weight_decay": args.weight_decay,
+            "adam_betas": f"({args.adam_beta1}, {args.adam_beta2})",
+            "max_grad_norm": args.max_grad_norm,
+            "gradient_accumulation_steps": args.gradient_accumulation_steps,
+            "processes": args.world_size,
+            "precision": "bf16" if args.bf16 else "fp16" if args.fp16 else "fp32",
+            "seed": args.seed,
+        },
+        "data": corpus_args.to_dict(),
+        "tokenizer": {
+            k: v
+            for k, v in trainer.processing_class.to_dict().items()
+            if k not in ("anchor_ids", "shared_special_ids")
+        },
+    }
+
+
+def write_run_files(trainer: Any, model_args: Any, corpus_args: Any, fingerprint: str) -> None:
+    """``run_info.json``, ``alignment.json``, the plots and the model card (main process only)."""
+    if not trainer.is_world_process_zero():
+        return
+    from ..analysis.plots import plot_eval_losses, plot_schedule
+
+    out = Path(trainer.args.output_dir)
+    info = run_info(trainer, model_args, corpus_args, fingerprint)
+    (out / RunFiles.RUN_INFO).write_text(json.dumps(info, indent=2) + "\n")
+    if trainer.last_alignment is not None:
+        (out / RunFiles.ALIGNMENT).write_text(json.dumps(trainer.last_alignment, indent=2) + "\n")
+    plot_eval_losses(trainer.state.log_history, out / RunFiles.EVAL_LOSS_PLOT)
+    plot_schedule(trainer.schedule, out / RunFiles.SCHEDULE_PLOT)
+    trainer.create_model_card()
