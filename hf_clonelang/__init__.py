@@ -11,9 +11,11 @@ __version__ = "0.1.0"
 
 from .data.builder import ClonedCorpusBuilder, ClonedCorpusConfig, default_config_name
 from .data.corpora import BaseCorpus, embedded_dataset
+from .data.tokenizers import train_byte_level_bpe
 from .errors import ConfigError
-from .tokenization import SHARED, ClonedTokenizer, train_byte_level_bpe
+from .tokenization import ClonedTokenizer
 from .training.schedules import LanguageSchedule
+from .vocab import SHARED
 
 _LAZY = {
     "AlignmentCallback": "analysis.callback",

@@ -1,32 +1,28 @@
 """`ClonedTokenizer`: one base tokenizer, N perfectly equivalent languages in disjoint id ranges.
 
-Language 1 keeps the base ids ``[0, V)``. Every *cloned* base id gets one more id per extra language: language
-k >= 2 owns the contiguous range ``[V + (k-2)·m, V + (k-1)·m)`` where m is the number of cloned ids, and the r-th
-cloned base id (in id order) lands at offset r of that range. As in the paper, every id is cloned except padding
-(special tokens and end-of-document included); sharing the other special tokens (``share_special_tokens=True``) and
-anchors (``clone_fraction < 1``) are named options. Shared ids keep their base id in every language; `language_of`
-reports them as language 0.
-
-The joint vocabulary therefore has ``V + (N-1)·m`` ids, the size a model's embedding must have. All id maps are
-vectorised over lists, numpy arrays and torch tensors, and each language can be exported as a standalone
-`transformers` tokenizer whose ids are already in that language's range.
+The id arithmetic (which ids each language owns, shared ids, anchors, the vectorised id maps) lives in
+`hf_clonelang.vocab.CloneLayout`; this module wraps a base `transformers` tokenizer around it: encoding, decoding,
+padding, token/id conversion and persistence. As in the paper, every id is cloned except padding (special tokens and
+end-of-document included); sharing the other special tokens (``share_special_tokens=True``) and anchors
+(``clone_fraction < 1``) are named options. Each language can be exported as a standalone `transformers` tokenizer
+(`hf_clonelang.standalone`).
 """
 
 from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from .common import INT32_MAX, check_anchors, check_clone_fraction, check_num_languages
 from .errors import ConfigError
+from .standalone import standalone_tokenizer
+from .vocab import SHARED, CloneLayout
 
-SHARED = 0
-"""`language_of` value for ids that belong to every language (special tokens and anchors)."""
+__all__ = ["CONFIG_NAME", "SHARED", "STANDALONE_DIR", "ClonedTokenizer"]
 
 CONFIG_NAME = "cloned_tokenizer.json"
 STANDALONE_DIR = "tokenizers"
@@ -46,7 +42,10 @@ class ClonedTokenizer:
         share_special_tokens: share every special token (end-of-document, unknown, ...) by all languages instead
             of cloning it. Default False: only padding is shared, as in the paper (a shared end-of-document token
             is a frequent anchor that changes the alignment result).
-        frequencies: per-base-id counts, needed for ``anchors="frequent"`` (see `token_frequencies`).
+        frequencies: per-base-id counts, needed for ``anchors="frequent"`` (see
+            `hf_clonelang.data.tokenizers.token_frequencies`).
+
+    The id layout is ``self.layout`` (a `CloneLayout`); its attributes and id maps are available here too.
     """
 
     def __init__(
@@ -59,88 +58,88 @@ class ClonedTokenizer:
         share_special_tokens: bool = False,
         frequencies: Sequence[int] | np.ndarray | None = None,
     ) -> None:
-        num_languages = check_num_languages(num_languages)
-        clone_fraction = check_clone_fraction(clone_fraction)
-        anchors = check_anchors(anchors)
         self.base = base
-        self.num_languages = int(num_languages)
-        self.seed = int(seed)
         self.share_special_tokens = bool(share_special_tokens)
-
-        valid_ids = np.unique(np.fromiter(base.get_vocab().values(), dtype=np.int64))
-        if valid_ids.size == 0 or valid_ids[0] < 0:
-            raise ConfigError("the base tokenizer has an empty vocabulary or negative ids")
-        self.base_vocab_size = int(valid_ids[-1]) + 1
         pad = base.pad_token_id
         specials = {int(i) for i in base.all_special_ids}
         shared_specials = specials if share_special_tokens else ({pad} if pad is not None else set())
-        self.shared_special_ids = np.array(sorted(shared_specials), dtype=np.int64)
-        cloneable = np.setdiff1d(valid_ids, self.shared_special_ids)
-        if cloneable.size == 0:
-            raise ConfigError("the base tokenizer has nothing to clone: every id is a shared special token")
+        self.layout = CloneLayout(
+            base.get_vocab().values(),
+            num_languages,
+            shared_special_ids=shared_specials,
+            clone_fraction=clone_fraction,
+            anchors=anchors,
+            seed=seed,
+            frequencies=frequencies,
+        )
 
-        anchor_ids = self._choose_anchors(cloneable, float(clone_fraction), anchors, frequencies)
-        self.anchors_mode = anchors if isinstance(anchors, str) else "ids"
-        self.anchor_ids = anchor_ids
-        self._cloned = np.setdiff1d(cloneable, anchor_ids)
-        if self._cloned.size == 0:
-            raise ConfigError("no base id is left to clone: the anchors cover the whole cloneable vocabulary")
-        self.num_cloned = int(self._cloned.size)
-        self.clone_fraction = self.num_cloned / cloneable.size
-        self.vocab_size = self.base_vocab_size + (self.num_languages - 1) * self.num_cloned
-        if self.vocab_size > INT32_MAX:
-            raise ConfigError(
-                f"num_languages={self.num_languages} is too large: {self.num_languages} languages of "
-                f"{self.num_cloned} cloned ids need {self.vocab_size} ids, more than int32 holds ({INT32_MAX})"
-            )
-        self._rank = np.full(self.base_vocab_size, -1, dtype=np.int64)
-        self._rank[self._cloned] = np.arange(self.num_cloned, dtype=np.int64)
-        self._torch_tables: dict[Any, tuple[Any, Any]] = {}
+    # ------------------------------------------------------------------ the layout, delegated
+    @property
+    def num_languages(self) -> int:
+        return self.layout.num_languages
 
-    # ------------------------------------------------------------------ anchors
-    def _choose_anchors(
-        self,
-        cloneable: np.ndarray,
-        clone_fraction: float,
-        anchors: str | Sequence[int],
-        frequencies: Sequence[int] | np.ndarray | None,
-    ) -> np.ndarray:
-        n_anchor = round((1.0 - clone_fraction) * cloneable.size)
-        if not isinstance(anchors, str):
-            ids = np.unique(np.asarray(list(anchors), dtype=np.int64))
-            bad = np.setdiff1d(ids, cloneable)
-            if bad.size:
-                raise ConfigError(
-                    f"anchor id {int(bad[0])} is not allowed: anchors must be base ids in [0, "
-                    f"{self.base_vocab_size}) other than the shared special ids {self.shared_special_ids.tolist()}"
-                )
-            if clone_fraction != 1.0 and ids.size != n_anchor:
-                raise ConfigError(
-                    f"clone_fraction={clone_fraction} asks for {n_anchor} anchors but {ids.size} anchor ids were "
-                    "given: pass either an explicit anchor list or a clone_fraction, not both"
-                )
-            return ids
-        if n_anchor == 0:
-            return np.zeros(0, dtype=np.int64)
-        if anchors == "random":
-            rng = np.random.default_rng(self.seed)
-            return np.sort(rng.choice(cloneable, size=n_anchor, replace=False))
-        if anchors == "frequent":
-            if frequencies is None:
-                raise ConfigError(
-                    "anchors='frequent' needs token counts: pass frequencies=token_frequencies(base, texts)"
-                )
-            counts = np.zeros(self.base_vocab_size, dtype=np.float64)
-            freq = np.asarray(frequencies, dtype=np.float64)[: self.base_vocab_size]
-            counts[: freq.size] = freq
-            order = np.argsort(-counts[cloneable], kind="stable")  # ties: lower id first
-            return np.sort(cloneable[order[:n_anchor]])
-        raise AssertionError(anchors)  # check_anchors admits nothing else
+    @property
+    def seed(self) -> int:
+        return self.layout.seed
+
+    @property
+    def base_vocab_size(self) -> int:
+        return self.layout.base_vocab_size
+
+    @property
+    def vocab_size(self) -> int:
+        """Size of the joint vocabulary, ``V + (N-1)·num_cloned``: the model's embedding size."""
+        return self.layout.vocab_size
+
+    @property
+    def num_cloned(self) -> int:
+        return self.layout.num_cloned
+
+    @property
+    def clone_fraction(self) -> float:
+        return self.layout.clone_fraction
+
+    @property
+    def shared_special_ids(self) -> np.ndarray:
+        return self.layout.shared_special_ids
+
+    @property
+    def anchor_ids(self) -> np.ndarray:
+        return self.layout.anchor_ids
+
+    @property
+    def anchors_mode(self) -> str:
+        return self.layout.anchors_mode
+
+    @anchors_mode.setter
+    def anchors_mode(self, mode: str) -> None:
+        self.layout.anchors_mode = mode
 
     @property
     def shared_ids(self) -> np.ndarray:
         """Base ids that every language shares (padding, any shared special tokens, anchors), sorted."""
-        return np.union1d(self.shared_special_ids, self.anchor_ids)
+        return self.layout.shared_ids
+
+    @property
+    def cloned_ids(self) -> np.ndarray:
+        """Base ids that get a copy in every language (sorted)."""
+        return self.layout.cloned_ids
+
+    def language_range(self, language: int) -> tuple[int, int]:
+        """Half-open id range ``[start, stop)`` that holds the cloned ids of ``language``."""
+        return self.layout.language_range(language)
+
+    def to_base(self, ids: Any) -> Any:
+        """Map ids of any language back to base (language-1) ids."""
+        return self.layout.to_base(ids)
+
+    def language_of(self, ids: Any) -> Any:
+        """Language (1..N) of each id, or `SHARED` (0) for specials and anchors."""
+        return self.layout.language_of(ids)
+
+    def to_language(self, ids: Any, language: int) -> Any:
+        """Map ids of any language into ``language``; shared ids stay where they are."""
+        return self.layout.to_language(ids, language)
 
     def describe_shared(self) -> str:
         """One line for cards and logs that names exactly which ids all languages share."""
@@ -159,107 +158,11 @@ class ClonedTokenizer:
             text += f"; plus {self.anchor_ids.size} anchor ids (chosen {self.anchors_mode})"
         return text
 
-    # ------------------------------------------------------------------ ranges
-    def language_range(self, language: int) -> tuple[int, int]:
-        """Half-open id range ``[start, stop)`` that holds the cloned ids of ``language``."""
-        self._check_language(language)
-        if language == 1:
-            return 0, self.base_vocab_size
-        start = self.base_vocab_size + (language - 2) * self.num_cloned
-        return start, start + self.num_cloned
-
-    @property
-    def cloned_ids(self) -> np.ndarray:
-        """Base ids that get a copy in every language (sorted)."""
-        return self._cloned.copy()
-
-    def _check_language(self, language: int) -> None:
-        if isinstance(language, bool) or not isinstance(language, (int, np.integer)):
-            raise ConfigError(f"language={language!r} is not allowed: languages are integers 1..{self.num_languages}")
-        if not 1 <= language <= self.num_languages:
-            raise ConfigError(f"language={language} is not allowed: languages are numbered 1..{self.num_languages}")
-
-    # ------------------------------------------------------------------ vectorised id maps
-    def to_base(self, ids: Any) -> Any:
-        """Map ids of any language back to base (language-1) ids."""
-        return self._apply(ids, self._to_base)
-
-    def language_of(self, ids: Any) -> Any:
-        """Language (1..N) of each id, or `SHARED` (0) for specials and anchors."""
-        return self._apply(ids, self._language_of)
-
-    def to_language(self, ids: Any, language: int) -> Any:
-        """Map ids of any language into ``language``; shared ids stay where they are."""
-        self._check_language(language)
-        return self._apply(ids, lambda a, xp, rank, cloned: self._to_language(a, xp, rank, cloned, language))
-
-    def _to_base(self, a: Any, xp: Any, rank: Any, cloned: Any) -> Any:
-        v = self.base_vocab_size
-        return xp.where(a < v, a, cloned[(a - v).clip(0) % self.num_cloned])
-
-    def _language_of(self, a: Any, xp: Any, rank: Any, cloned: Any) -> Any:
-        v = self.base_vocab_size
-        in_base = xp.where(rank[a.clip(0, v - 1)] >= 0, 1, SHARED)
-        return xp.where(a < v, in_base, 2 + (a - v).clip(0) // self.num_cloned)
-
-    def _to_language(self, a: Any, xp: Any, rank: Any, cloned: Any, language: int) -> Any:
-        base = self._to_base(a, xp, rank, cloned)
-        if language == 1:
-            return base
-        r = rank[base]
-        return xp.where(r >= 0, self.language_range(language)[0] + r, base)
-
-    def _apply(self, ids: Any, fn: Any) -> Any:
-        """Run ``fn(array, xp, rank, cloned)`` on ids given as int, (nested) list, numpy array or torch tensor."""
-        if isinstance(ids, np.ndarray):
-            self._check_range(ids)
-            return fn(ids.astype(np.int64, copy=False), np, self._rank, self._cloned).astype(ids.dtype, copy=False)
-        if isinstance(ids, (int, np.integer)) and not isinstance(ids, bool):
-            return int(self._apply(np.asarray([ids]), fn)[0])
-        if isinstance(ids, (list, tuple)):
-            return self._apply_list(list(ids), fn)
-        torch = _torch_or_none()
-        if torch is not None and isinstance(ids, torch.Tensor):
-            self._check_range(ids)
-            rank, cloned = self._torch(ids.device)
-            return fn(ids.long(), torch, rank, cloned).to(ids.dtype)
-        raise TypeError(f"ids of type {type(ids).__name__} are not supported: use int, list, numpy array or tensor")
-
-    def _apply_list(self, ids: list, fn: Any) -> list:
-        if all(isinstance(x, (int, np.integer)) for x in ids):
-            return self._apply(np.asarray(ids, dtype=np.int64), fn).tolist() if ids else []
-        if all(isinstance(x, (list, tuple)) and all(isinstance(y, (int, np.integer)) for y in x) for x in ids):
-            lengths = [len(x) for x in ids]  # ragged batch: map once, split again
-            flat = self._apply(np.fromiter((y for x in ids for y in x), dtype=np.int64), fn).tolist()
-            out, pos = [], 0
-            for n in lengths:
-                out.append(flat[pos : pos + n])
-                pos += n
-            return out
-        return [self._apply(x, fn) for x in ids]
-
-    def _check_range(self, a: Any) -> None:
-        if a.numel() if hasattr(a, "numel") else a.size:
-            lo, hi = int(a.min()), int(a.max())
-            if lo < 0 or hi >= self.vocab_size:
-                bad = lo if lo < 0 else hi
-                raise ConfigError(f"token id {bad} is out of range: ids must lie in [0, {self.vocab_size})")
-
-    def _torch(self, device: Any) -> tuple[Any, Any]:
-        if device not in self._torch_tables:
-            import torch
-
-            self._torch_tables[device] = (
-                torch.as_tensor(self._rank, device=device),
-                torch.as_tensor(self._cloned, device=device),
-            )
-        return self._torch_tables[device]
-
     # ------------------------------------------------------------------ tokenizer interface
     def __call__(self, text: str | list[str], text_pair: Any = None, *, language: int = 1, **kwargs: Any) -> Any:
         """Tokenize like the base tokenizer (text pairs, padding, truncation, return_tensors...) with ids in
         ``language``, which is keyword-only: a second positional argument is a text pair, as in transformers."""
-        self._check_language(language)
+        self.layout.check_language(language)
         _check_text_pair(text_pair)
         enc = self.base(text, text_pair=text_pair, **kwargs)
         enc["input_ids"] = self.to_language(enc["input_ids"], language)
@@ -267,7 +170,7 @@ class ClonedTokenizer:
 
     def encode(self, text: str, text_pair: Any = None, *, language: int = 1, **kwargs: Any) -> list[int]:
         """Ids of ``text`` (and ``text_pair``) in ``language`` (a flat list, like `PreTrainedTokenizer.encode`)."""
-        self._check_language(language)
+        self.layout.check_language(language)
         _check_text_pair(text_pair)
         return self.to_language(self.base.encode(text, text_pair=text_pair, **kwargs), language)
 
@@ -282,7 +185,7 @@ class ClonedTokenizer:
 
     def convert_tokens_to_ids(self, tokens: str | list[str], language: int = 1) -> int | list[int]:
         """Ids of base token strings in ``language``."""
-        self._check_language(language)
+        self.layout.check_language(language)
         return self.to_language(self.base.convert_tokens_to_ids(tokens), language)
 
     @property
@@ -429,30 +332,7 @@ class ClonedTokenizer:
     # ------------------------------------------------------------------ standalone export
     def standalone_tokenizer(self, language: int) -> Any:
         """A plain `transformers` fast tokenizer that encodes base text straight to ``language``'s ids."""
-        from tokenizers import Tokenizer
-        from transformers import PreTrainedTokenizerFast
-
-        self._check_language(language)
-        backend = getattr(self.base, "backend_tokenizer", None)
-        if backend is None:
-            raise ConfigError(
-                f"{type(self.base).__name__} has no tokenizers backend: standalone per-language tokenizers need a "
-                "fast tokenizer"
-            )
-        spec = json.loads(backend.to_str())
-        table = self.to_language(np.arange(self.base_vocab_size), language)
-        _remap_tokenizer_json(spec, lambda i: int(table[int(i)]))
-        specials = {k: v for k, v in self.base.special_tokens_map.items() if isinstance(v, str)}
-        extra = list(getattr(self.base, "extra_special_tokens", None) or [])
-        tok = PreTrainedTokenizerFast(
-            tokenizer_object=Tokenizer.from_str(json.dumps(spec)),
-            model_max_length=self.base.model_max_length,
-            padding_side=self.base.padding_side,
-            truncation_side=self.base.truncation_side,
-            **({"extra_special_tokens": extra} if extra else {}),
-            **specials,
-        )
-        return tok
+        return standalone_tokenizer(self, language)
 
 
 def _check_text_pair(text_pair: Any) -> None:
@@ -471,111 +351,7 @@ def _shares_specials(cfg: dict[str, Any]) -> bool:
     return not cfg.get("clone_specials", False)
 
 
-def _remap_tokenizer_json(spec: dict, remap: Any) -> None:
-    """Rewrite every id in a serialized `tokenizers.Tokenizer` through ``remap`` (in place).
-
-    BPE, WordPiece and WordLevel store ``token -> id``: the ids are rewritten. Unigram ids are list positions: the
-    pieces are moved to their new positions and the gaps are filled with unreachable placeholder pieces. Added tokens
-    are also put into the model vocabulary at their new ids (an added token outside the model vocabulary would be
-    renumbered on load and collide with a real id).
-    """
-    model = spec["model"]
-    kind = model.get("type")
-    added = spec.get("added_tokens") or []
-    for tok in added:
-        tok["id"] = remap(tok["id"])
-    if kind in ("BPE", "WordPiece", "WordLevel"):
-        vocab = {t: remap(i) for t, i in model["vocab"].items()}
-        for tok in added:
-            vocab.setdefault(tok["content"], tok["id"])
-        model["vocab"] = vocab
-    elif kind == "Unigram":
-        pieces = {remap(i): piece for i, piece in enumerate(model["vocab"])}
-        known = {p[0] for p in pieces.values()}
-        floor = min((p[1] for p in pieces.values()), default=0.0)
-        for tok in added:
-            if tok["content"] not in known:
-                pieces[tok["id"]] = [tok["content"], floor]
-        size = max(pieces) + 1
-        # Placeholders from Supplementary Private Use Area-B: never in real text. Their score is the existing
-        # minimum, so the Unigram model's unknown-token penalty (min score - 10) stays what it was.
-        model["vocab"] = [pieces.get(i, [f"\U00100000{i}\U00100001", floor]) for i in range(size)]
-        if model.get("unk_id") is not None:
-            model["unk_id"] = remap(model["unk_id"])
-    else:
-        raise ConfigError(
-            f"tokenizer model type {kind!r} cannot be exported per language: use BPE, WordPiece, WordLevel or Unigram"
-        )
-    _remap_post_processor(spec.get("post_processor"), remap)
-
-
-def _remap_post_processor(proc: dict | None, remap: Any) -> None:
-    if not proc:
-        return
-    kind = proc.get("type")
-    if kind == "TemplateProcessing":
-        for entry in proc.get("special_tokens", {}).values():
-            entry["ids"] = [remap(i) for i in entry["ids"]]
-    elif kind in ("BertProcessing", "RobertaProcessing"):
-        for key in ("sep", "cls"):
-            proc[key] = [proc[key][0], remap(proc[key][1])]
-    elif kind == "Sequence":
-        for sub in proc.get("processors", []):
-            _remap_post_processor(sub, remap)
-
-
-def token_frequencies(base: Any, texts: Iterable[str], batch_size: int = 1000) -> np.ndarray:
-    """Count how often each base id occurs in ``texts`` (for ``anchors="frequent"``)."""
-    vocab = max(base.get_vocab().values()) + 1
-    counts = np.zeros(vocab, dtype=np.int64)
-    batch: list[str] = []
-    for text in texts:
-        batch.append(text)
-        if len(batch) == batch_size:
-            counts += _count(base, batch, vocab)
-            batch = []
-    if batch:
-        counts += _count(base, batch, vocab)
-    return counts
-
-
-def _count(base: Any, batch: list[str], vocab: int) -> np.ndarray:
-    ids = base(batch, add_special_tokens=False)["input_ids"]
-    flat = np.fromiter((i for seq in ids for i in seq), dtype=np.int64)
-    return np.bincount(flat, minlength=vocab)
-
-
-def train_byte_level_bpe(
-    texts: Iterable[str], vocab_size: int, eod_token: str = "<|endoftext|>", pad_token: str = "<pad>"
-) -> Any:
-    """Train a byte-level BPE base tokenizer (ids 0 = end of document, 1 = padding) with `tokenizers`."""
-    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
-    from transformers import PreTrainedTokenizerFast
-
-    alphabet = pre_tokenizers.ByteLevel.alphabet()
-    if vocab_size < len(alphabet) + 2:
-        raise ConfigError(
-            f"vocab_size={vocab_size} is too small: a byte-level BPE needs at least {len(alphabet) + 2} entries"
-        )
-    tok = Tokenizer(models.BPE())
-    tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
-    tok.decoder = decoders.ByteLevel()
-    trainer = trainers.BpeTrainer(
-        vocab_size=vocab_size, special_tokens=[eod_token, pad_token], initial_alphabet=alphabet, show_progress=False
-    )
-    tok.train_from_iterator(texts, trainer)
-    return PreTrainedTokenizerFast(tokenizer_object=tok, eos_token=eod_token, bos_token=eod_token, pad_token=pad_token)
-
-
 def _as_list(ids: Any) -> Any:
     if hasattr(ids, "tolist"):
         return ids.tolist()
     return ids
-
-
-def _torch_or_none() -> Any:
-    try:
-        import torch
-    except ImportError:  # pragma: no cover - torch is a dependency, but the id maps do not need it
-        return None
-    return torch

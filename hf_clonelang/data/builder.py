@@ -31,8 +31,9 @@ from tqdm.auto import tqdm
 
 from ..common import CITATION, INT32_MAX, check_anchors, check_clone_fraction, check_num_languages
 from ..errors import ConfigError
-from ..tokenization import ClonedTokenizer, train_byte_level_bpe
+from ..tokenization import ClonedTokenizer
 from .corpora import BaseCorpus, BlockPacker, BlockStore, tokenize_and_pack
+from .tokenizers import train_byte_level_bpe
 
 FEATURES = datasets.Features(
     {

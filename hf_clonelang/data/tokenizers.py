@@ -1,0 +1,53 @@
+"""Base tokenizers for cloned corpora: train a byte-level BPE, count how often each base id occurs."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+import numpy as np
+
+from ..errors import ConfigError
+
+
+def train_byte_level_bpe(
+    texts: Iterable[str], vocab_size: int, eod_token: str = "<|endoftext|>", pad_token: str = "<pad>"
+) -> Any:
+    """Train a byte-level BPE base tokenizer (ids 0 = end of document, 1 = padding) with `tokenizers`."""
+    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
+    from transformers import PreTrainedTokenizerFast
+
+    alphabet = pre_tokenizers.ByteLevel.alphabet()
+    if vocab_size < len(alphabet) + 2:
+        raise ConfigError(
+            f"vocab_size={vocab_size} is too small: a byte-level BPE needs at least {len(alphabet) + 2} entries"
+        )
+    tok = Tokenizer(models.BPE())
+    tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+    tok.decoder = decoders.ByteLevel()
+    trainer = trainers.BpeTrainer(
+        vocab_size=vocab_size, special_tokens=[eod_token, pad_token], initial_alphabet=alphabet, show_progress=False
+    )
+    tok.train_from_iterator(texts, trainer)
+    return PreTrainedTokenizerFast(tokenizer_object=tok, eos_token=eod_token, bos_token=eod_token, pad_token=pad_token)
+
+
+def token_frequencies(base: Any, texts: Iterable[str], batch_size: int = 1000) -> np.ndarray:
+    """Count how often each base id occurs in ``texts`` (for ``anchors="frequent"``)."""
+    vocab = max(base.get_vocab().values()) + 1
+    counts = np.zeros(vocab, dtype=np.int64)
+    batch: list[str] = []
+    for text in texts:
+        batch.append(text)
+        if len(batch) == batch_size:
+            counts += _count(base, batch, vocab)
+            batch = []
+    if batch:
+        counts += _count(base, batch, vocab)
+    return counts
+
+
+def _count(base: Any, batch: list[str], vocab: int) -> np.ndarray:
+    ids = base(batch, add_special_tokens=False)["input_ids"]
+    flat = np.fromiter((i for seq in ids for i in seq), dtype=np.int64)
+    return np.bincount(flat, minlength=vocab)
