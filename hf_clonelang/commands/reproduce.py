@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import ConfigError
+from ..training.recipes import CPU_RECIPE, PAPER_MODEL, PAPER_RECIPE
 
 logger = logging.getLogger(__name__)
 
@@ -61,55 +62,38 @@ class Scale:
         return self.steps * self.batch * self.block_size
 
 
-CPU_RECIPE: dict[str, Any] = {
-    "learning_rate": 2e-3,
-    "warmup_steps": 0.05,
-    "lr_scheduler_type": "cosine_with_min_lr",
-    "lr_scheduler_kwargs": {"min_lr_rate": 0.1},
-    "adam_beta1": 0.9,
-    "adam_beta2": 0.95,
-    "weight_decay": 0.1,
-    "max_grad_norm": 1.0,
-}
-"""The CPU scales' recipe (notes/cpu-scale.md): a higher peak rate for few steps, 5% warm-up, cosine to 10%."""
-
-PAPER_RECIPE: dict[str, Any] = {
-    "learning_rate": 6e-4,
-    "warmup_steps": 200,
-    "lr_scheduler_type": "cosine_with_min_lr",
-    "lr_scheduler_kwargs": {"min_lr_rate": 0.01},
-    "cosine_spans_warmup": True,
-    "adam_beta1": 0.9,
-    "adam_beta2": 0.95,
-    "adam_epsilon": 1e-8,
-    "weight_decay": 0.0,
-    "max_grad_norm": 0.0,
-    "bf16": True,
-}
-"""The paper's recipe (Languini GPT): Adam (0.9, 0.95), no weight decay, no clipping, 6e-4 with 200 linear warm-up
-steps multiplying a cosine decay to 6e-6 over the run. The paper trained in fp16 with a gradient scaler; bf16 needs
-no scaler and is what current GPUs train in."""
-
-PAPER_MODEL: dict[str, Any] = {"tie_word_embeddings": False}
-"""The paper's GPT: untied embeddings (named so that the plan shows them), which with the script's default brings
-the input embedding × √h (folded into the weights: see `modeling`; the plan's model config records the factor)."""
-
 SCALES: dict[str, Scale] = {
-    "test": Scale({"model_preset": "tiny", "n_layer": 2, "n_embd": 32, "n_head": 2}, 32, 300, 8, 30, 16, 16, 600,
-                  (0.2, 0.5, 1.0, 1.5), {**CPU_RECIPE, "learning_rate": 3e-3}),
-    "cpu-tiny": Scale({"model_preset": "cpu"}, 128, 1024, 16, 1000, 256, 256, 40_000,
-                      (0.05, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5, 0.75, 1.0, 1.5, 2.0), CPU_RECIPE),
-    "mini": Scale({"model_preset": "mini", **PAPER_MODEL}, 512, 16384, 128, 18265, 500, 500, None,
-                  (0.05, 0.1, 0.25, 0.5, 1.0, 1.5, 2.0), PAPER_RECIPE, gradient_pairs=500),
-    "small": Scale({"model_preset": "small", **PAPER_MODEL}, 512, 16384, 128, 18265, 500, 500, None,
-                   (0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 1.0, 1.5, 2.0, 3.0), PAPER_RECIPE,
-                   gradient_pairs=500),
-    "medium": Scale({"model_preset": "medium", **PAPER_MODEL}, 512, 16384, 256, 9132, 500, 500, None,
-                    (0.1, 0.24, 0.5, 1.0, 1.2, 1.5, 2.0, 2.4), PAPER_RECIPE, gradient_pairs=500),
+    "test": Scale(
+        model={"model_preset": "tiny", "n_layer": 2, "n_embd": 32, "n_head": 2},
+        block_size=32, vocab_size=300, batch=8, steps=30, eval_blocks=16, align_blocks=16, max_documents=600,
+        fractions=(0.2, 0.5, 1.0, 1.5), recipe={**CPU_RECIPE, "learning_rate": 3e-3},
+    ),
+    "cpu-tiny": Scale(
+        model={"model_preset": "cpu"},
+        block_size=128, vocab_size=1024, batch=16, steps=1000, eval_blocks=256, align_blocks=256,
+        max_documents=40_000, fractions=(0.05, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5, 0.75, 1.0, 1.5, 2.0), recipe=CPU_RECIPE,
+    ),
+    "mini": Scale(
+        model={"model_preset": "mini", **PAPER_MODEL},
+        block_size=512, vocab_size=16384, batch=128, steps=18265, eval_blocks=500, align_blocks=500,
+        max_documents=None, fractions=(0.05, 0.1, 0.25, 0.5, 1.0, 1.5, 2.0), recipe=PAPER_RECIPE, gradient_pairs=500,
+    ),
+    "small": Scale(
+        model={"model_preset": "small", **PAPER_MODEL},
+        block_size=512, vocab_size=16384, batch=128, steps=18265, eval_blocks=500, align_blocks=500,
+        max_documents=None, fractions=(0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 1.0, 1.5, 2.0, 3.0),
+        recipe=PAPER_RECIPE, gradient_pairs=500,
+    ),
+    "medium": Scale(
+        model={"model_preset": "medium", **PAPER_MODEL},
+        block_size=512, vocab_size=16384, batch=256, steps=9132, eval_blocks=500, align_blocks=500,
+        max_documents=None, fractions=(0.1, 0.24, 0.5, 1.0, 1.2, 1.5, 2.0, 2.4), recipe=PAPER_RECIPE,
+        gradient_pairs=500,
+    ),
 }  # fmt: skip
 """The paper trains 512-token blocks, 128 per step (256 for medium), 18,265 steps (9,132 for medium), V = 16,384
-per language, with monolingual references at the fractions of its notebook plus 1.5× and 2×. The CPU scales follow
-notes/cpu-scale.md: 4 × 128 and ~2M tokens is the smallest size that shows both TEff and the alignment effect."""
+per language, with monolingual references at the fractions of its notebook plus 1.5× and 2×. The CPU scales are the
+smallest that showed both TEff and the alignment effect on a 2-core CPU (4 × 128, ~2M tokens; docs/reproduction.md)."""
 
 GRID_FLAGS = ("output_dir", "language_schedule", "num_languages", "max_steps", "seed", "resume_from_checkpoint")
 """Flags every run gets from the grid itself: extra run flags may not change them."""

@@ -12,6 +12,7 @@ from transformers.trainer_utils import IntervalStrategy, SchedulerType
 
 from ..common import check_num_languages
 from ..errors import ConfigError
+from .recipes import CPU_RECIPE
 from .sampling import POOL_EXHAUSTED, SAMPLING_MODES
 from .schedules import LanguageSchedule
 
@@ -81,14 +82,16 @@ class ImbalanceTrainingArguments(TrainingArguments):
     max_steps: int = field(default=800, metadata=_help("max_steps"))
     per_device_train_batch_size: int = field(default=16, metadata=_help("per_device_train_batch_size"))
     per_device_eval_batch_size: int = field(default=32, metadata=_help("per_device_eval_batch_size"))
-    learning_rate: float = field(default=2e-3, metadata=_help("learning_rate"))
-    warmup_steps: float = field(default=0.05, metadata=_help("warmup_steps"))
-    lr_scheduler_type: SchedulerType | str = field(default="cosine_with_min_lr", metadata=_help("lr_scheduler_type"))
-    lr_scheduler_kwargs: dict | str | None = field(
-        default_factory=lambda: {"min_lr_rate": 0.1}, metadata=_help("lr_scheduler_kwargs")
+    learning_rate: float = field(default=CPU_RECIPE["learning_rate"], metadata=_help("learning_rate"))
+    warmup_steps: float = field(default=CPU_RECIPE["warmup_steps"], metadata=_help("warmup_steps"))
+    lr_scheduler_type: SchedulerType | str = field(
+        default=CPU_RECIPE["lr_scheduler_type"], metadata=_help("lr_scheduler_type")
     )
-    adam_beta2: float = field(default=0.95, metadata=_help("adam_beta2"))
-    weight_decay: float = field(default=0.1, metadata=_help("weight_decay"))
+    lr_scheduler_kwargs: dict | str | None = field(
+        default_factory=lambda: dict(CPU_RECIPE["lr_scheduler_kwargs"]), metadata=_help("lr_scheduler_kwargs")
+    )
+    adam_beta2: float = field(default=CPU_RECIPE["adam_beta2"], metadata=_help("adam_beta2"))
+    weight_decay: float = field(default=CPU_RECIPE["weight_decay"], metadata=_help("weight_decay"))
     eval_strategy: IntervalStrategy | str = field(default="steps", metadata=_help("eval_strategy"))
     eval_steps: float | None = field(default=100, metadata=_help("eval_steps"))
     eval_on_start: bool | None = field(

@@ -94,6 +94,7 @@ def test_plain_transformers_loads_the_run_in_every_language(tiny_run):
     assert model(ids).logits.shape[-1] == json.loads((out / "run_info.json").read_text())["tokenizer"]["vocab_size"]
 
 
+@pytest.mark.slow  # a second full run
 def test_resume_from_a_checkpoint_gives_the_same_run(tiny_run, tmp_path, corpus_cache):
     full, results = tiny_run
     resumed = tmp_path / "resumed"
@@ -140,6 +141,7 @@ def test_arguments_from_a_yaml_file(tmp_path, corpus_cache):
     assert results["train_tokens_L1"] == results["train_tokens_L2"] == 5 * 4 * 32 // 2
 
 
+@pytest.mark.slow  # two processes over gloo
 def test_two_cpu_processes_train_the_stream_of_one_with_twice_the_batch(tmp_path, corpus_cache):
     single = _run(tmp_path / "one", corpus_cache, per_device_train_batch_size=8, language_schedule="0.1_0.9")
     cmd = [
