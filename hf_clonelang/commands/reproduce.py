@@ -257,6 +257,7 @@ def run_grid(
     ``lengths`` multiplies the bilingual runs' budget (the paper's longer training), with the matching monolingual
     points; ``extra_args`` go to every run's command line (an ablation is one command); ``dry_run`` writes
     ``plan.json`` (every run's resolved arguments) and trains nothing."""
+    import datasets
     from tqdm.auto import tqdm
 
     from ..analysis.report import analyse
@@ -302,7 +303,13 @@ def run_grid(
     failed = []
     with (
         ThreadPoolExecutor(jobs) as pool,
-        tqdm(total=len(runs), initial=len(runs) - len(todo), desc="reproduce runs", unit="run") as bar,
+        tqdm(
+            total=len(runs),
+            initial=len(runs) - len(todo),
+            desc="reproduce runs",
+            unit="run",
+            disable=datasets.utils.are_progress_bars_disabled(),  # HF_DATASETS_DISABLE_PROGRESS_BARS=1: no bar
+        ) as bar,
     ):
         futures = [
             pool.submit(
@@ -402,15 +409,15 @@ def resolve_run(argv: Sequence[str]) -> dict[str, Any]:
     return resolved
 
 
-def expected_vocab_size(data_args: Any, num_languages: int) -> int:
+def expected_vocab_size(corpus: Any, num_languages: int) -> int:
     """Joint vocabulary of a corpus built with a trained byte-level BPE of ``vocab_size`` entries (two of them
-    special: end-of-document and padding), as `ClonedTokenizer` lays it out."""
-    if data_args.tokenizer_name or data_args.cloned_corpus:
+    special: end-of-document and padding; padding alone is shared unless ``share_special_tokens``)."""
+    from ..vocab import joint_vocab_size
+
+    if corpus.tokenizer_name or corpus.cloned_corpus:
         raise ConfigError("a plan resolves corpora built with a trained BPE, not a given tokenizer or corpus")
-    shared = 2 if data_args.share_special_tokens else 1
-    cloneable = data_args.vocab_size - shared
-    cloned = cloneable - round((1.0 - data_args.clone_fraction) * cloneable)
-    return data_args.vocab_size + (num_languages - 1) * cloned
+    shared = 2 if corpus.share_special_tokens else 1
+    return joint_vocab_size(corpus.vocab_size, num_languages, corpus.clone_fraction, num_shared_specials=shared)
 
 
 def write_plan(out: Path, scale_name: str, corpus: str, runs: list[RunSpec], argvs: list[list[str]]) -> dict[str, Any]:

@@ -283,7 +283,8 @@ class ClonedCorpusBuilder(datasets.ArrowBasedBuilder):
         vocab = max(base.get_vocab().values()) + 1
         counts = np.zeros(vocab, dtype=np.int64)
         packer = BlockPacker(cfg.block_size, eod_id)
-        with tqdm(desc="Tokenizing and packing", unit=" blocks") as bar:
+        quiet = datasets.utils.are_progress_bars_disabled()  # HF_DATASETS_DISABLE_PROGRESS_BARS, like datasets' own
+        with tqdm(desc="Tokenizing and packing", unit=" blocks", disable=quiet) as bar:
             for blocks in tokenize_and_pack(cfg.base.texts(), base, packer):
                 self._store.append(blocks)
                 counts += np.bincount(blocks.ravel(), minlength=vocab)
