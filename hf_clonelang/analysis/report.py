@@ -7,14 +7,20 @@ training (``length`` > 1) are compared with 50/50 at the same length — the pap
 languages?". Runs are aligned on their final weights (`runs.align_run`). Settings repeated over seeds are reported
 as mean ± standard deviation. TEff that needs the curve beyond the monolingual points is extrapolated and marked
 ``*``; the paper's TEff numbers come from the power law, so only that column compares like with like.
+
+The paper's numbers come from ``paper.json`` (each with its source in the paper); ``report.md`` is rendered from the
+Jinja2 template ``model_cards/report.md``, which holds its prose and layout, with the cells computed here.
 """
 
 from __future__ import annotations
 
 import json
+from functools import cache
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
+import jinja2
 import numpy as np
 
 from ..common import block_mean
@@ -22,27 +28,39 @@ from ..errors import ConfigError
 from ..hub.cards import write_model_card
 from .efficiency import ESTIMATORS, PowerLaw, mlpe, monolingual_curves, token_efficiency
 
-PAPER = {  # Schäfer et al. (2024), GPT small, 1.2B tokens (notes/paper.md, Table 1); TEff from the power law
-    "monolingual": {0.1: 48.36, 0.5: 25.31, 1.0: 21.93},
-    "0.5,0.5": {"ppl": (26.13, 26.14), "teff": (0.887, 0.885)},
-    "0.9,0.1": {"ppl": (22.46, 32.81), "teff": (1.000, 2.076)},
-    "0.1_0.9": {"ppl": (26.53, 24.44), "teff": (0.834, 1.182)},
-    "uniform": {"ppl": (35.54, 35.74), "teff": (1.689, 1.666)},
-    "l1:0.5": {"ppl": (24.57, 33.41), "teff": (1.153, 3.556)},
-    "hidden_cosine_mean": {"0.5,0.5": 0.60, "0.9,0.1": 0.85},
-    "gradient_cosine_mean": {"0.5,0.5": 0.072, "0.9,0.1": 0.534},
-}
-PAPER_LENGTHS = {  # GPT small at 2x / 3x / 4x the tokens: PPL L1, L2 (Table 1; 4x read off Figure 2, approximate)
-    2.0: {"0.5,0.5": (23.35, 23.36), "0.9,0.1": (20.06, 23.88), "0.1_0.9": (22.78, 20.42)},
-    3.0: {"0.5,0.5": (22.17, 22.18), "0.9,0.1": (19.03, 22.27), "0.1_0.9": (21.50, 19.26)},
-    4.0: {"0.5,0.5": (21.5, 21.5), "0.9,0.1": (18.4, 21.4)},
-}
+PAPER_DATA: dict[str, Any] = json.loads(
+    resources.files("hf_clonelang.analysis").joinpath("paper.json").read_text(encoding="utf-8")
+)
+"""The paper's reference numbers (GPT small) as ``paper.json`` holds them, each with its source in the paper."""
+
+
+def _paper_tables(data: dict[str, Any]) -> tuple[dict[str, Any], dict[float, dict[str, tuple[float, ...]]]]:
+    """`PAPER` and `PAPER_LENGTHS` from ``paper.json``: the numbers the report compares with, without the sources."""
+    paper: dict[str, Any] = {
+        "monolingual": {p["fraction"]: p["ppl"] for p in data["monolingual"] if not p.get("approximate")},
+    }
+    for schedule, row in data["settings"].items():
+        paper[schedule] = {"ppl": tuple(row["ppl"]), "teff": tuple(row["teff"])}
+    for measure, entry in data["alignment"].items():
+        paper[measure] = dict(entry["by_setting"])
+    lengths = {
+        float(row["length"]): {schedule: tuple(ppl) for schedule, ppl in row["ppl"].items()} for row in data["lengths"]
+    }
+    return paper, lengths
+
+
+PAPER, PAPER_LENGTHS = _paper_tables(PAPER_DATA)
+"""``PAPER``: GPT small at 1× (1.2B tokens): monolingual PPL by fraction (Table 1), PPL and TEff (L1, L2) by setting
+(Table 1; TEff from the paper's power law), mean hidden cosine (Table 2) and gradient cosine (Figure 11) by setting.
+``PAPER_LENGTHS``: PPL (L1, L2) by setting at 2× / 3× the tokens (Table 1) and 4× (read off Figure 2, approximate)."""
+
 SETTING_NAMES = {
     ("0.5,0.5", 2): "50/50", ("0.9,0.1", 2): "90/10", ("0.1_0.9", 2): "schedule 0.1_0.9",
     ("uniform", 10): "10 languages, uniform", ("l1:0.5", 10): "10 languages, L1 50%",
 }  # fmt: skip
 SHORT = {"power-law": "power law", "loglog-interpolation": "log-log interp."}
 ALIGNMENT_MEANS = ("hidden_cosine", "hidden_cosine_centred", "retrieval_at_1", "cka")
+FIGURES = ("power_law", "ppl_vs_p", "lengths", "alignment")  # the report's figures, by the names `_figures` gives
 
 
 def _load(run_dir: Path) -> dict[str, Any]:
@@ -209,100 +227,80 @@ def _length(length: float) -> str:
     return f"{length:g}×"
 
 
+@cache
+def _template() -> jinja2.Template:
+    """``model_cards/report.md``: the report's prose, headings and table layout."""
+    text = resources.files("hf_clonelang.model_cards").joinpath("report.md").read_text(encoding="utf-8")
+    env = jinja2.Environment(
+        trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True, undefined=jinja2.StrictUndefined
+    )
+    return env.from_string(text)
+
+
 def render_report(results: dict[str, Any], scale: Any, figures: dict[str, str]) -> str:
-    """The markdown report."""
-    fits = results["fits"]
-    power = fits.get("power-law", {})
-    lines = [
-        "# Reproducing Schäfer et al. (2024) at small scale",
-        "",
-        (
-            f"Budget T = {results['budget_tokens']:,} tokens ({scale.steps} steps × {scale.batch} blocks × "
-            f"{scale.block_size} tokens); model {scale.model}; V = {scale.vocab_size} per language. PPL on the "
-            "held-out validation blocks (the same text in every language). TEff = MLTE / tokens seen, by two "
-            "estimators of the monolingual curve: the paper's **power law** (only this one is computed as the "
-            "paper's TEff) and the model-free **log-log interpolation**; `*` marks TEff extrapolated beyond the "
-            "monolingual points."
-        ),
-        "",
-        "## Monolingual runs and the fitted curve",
-        "",
-        "| fraction of T | tokens | PPL | power-law PPL | relative error |",
-        "|---|---|---|---|---|",
-    ]
+    """The markdown report of ``results`` (as `analyse` saves them in ``results.json``) from the ``report.md``
+    template; ``figures`` names the image files written next to it."""
+    return _template().render(
+        budget_tokens=f"{results['budget_tokens']:,}",
+        steps=scale.steps,
+        batch=scale.batch,
+        block_size=scale.block_size,
+        model=scale.model,
+        vocab_size=scale.vocab_size,
+        figures={name: figures.get(name) for name in FIGURES},
+        **_monolingual_context(results),
+        efficiency_rows=_efficiency_rows(results),
+        lengths_rows=_lengths_rows(results),
+        **_alignment_context(results),
+    )
+
+
+def _monolingual_context(results: dict[str, Any]) -> dict[str, Any]:
+    """The monolingual table's rows and the power law's description and parameters."""
+    power = results["fits"].get("power-law", {})
     errors = power.get("relative_errors") or [None] * len(results["monolingual"])
-    for row, err in zip(results["monolingual"], errors, strict=True):
-        lines.append(
-            f"| {row['fraction']:g} | {row['tokens']:,} | {row['ppl']:.2f} | {_fmt(row['power_law_ppl'])} | "
-            f"{'–' if err is None else f'{100 * err:+.1f}%'} |"
-        )
-    lines += ["", f"Power law: {power.get('description') or power.get('error')}."]
-    if power.get("b") is not None and power.get("description"):
-        lines.append(
-            f"Parameters a = {power['a']:.4g}, b = {power['b']:.4g}, c = {power['c']:.4g}: "
-            + ("acceptable." if power.get("acceptable") else "NOT acceptable: its TEff is shown, but read it as such.")
-        )
-    lines.append("")
-    if figures.get("power_law"):
-        lines += [f"![monolingual curve]({figures['power_law']})", ""]
-    lines += _efficiency_table(results)
-    if figures.get("ppl_vs_p"):
-        lines += ["", f"![PPL against p(L2) with the MLPE curves]({figures['ppl_vs_p']})"]
-    lines += _lengths_table(results, figures)
-    lines += _alignment_tables(results, figures)
-    return "\n".join(lines) + "\n"
-
-
-def _efficiency_table(results: dict[str, Any]) -> list[str]:
-    lines = [
-        "## Perplexity and token efficiency",
-        "",
-        (
-            "| setting | length | PPL L1 | PPL L2 | TEff L1 (power law) | TEff L2 (power law) | TEff L1 (log-log "
-            "interp.) | TEff L2 (log-log interp.) | MLPE L1 / L2 (power law) | paper PPL L1 / L2 | paper TEff L1 / L2 "
-            "(power law) |"
-        ),
-        "|---|---|---|---|---|---|---|---|---|---|---|",
+    rows = [
+        [
+            f"{row['fraction']:g}",
+            f"{row['tokens']:,}",
+            f"{row['ppl']:.2f}",
+            _fmt(row["power_law_ppl"]),
+            "–" if err is None else f"{100 * err:+.1f}%",
+        ]
+        for row, err in zip(results["monolingual"], errors, strict=True)
     ]
+    parameters = None
+    if power.get("b") is not None and power.get("description"):
+        parameters = {k: f"{power[k]:.4g}" for k in "abc"} | {"acceptable": bool(power.get("acceptable"))}
+    return {
+        "monolingual_rows": rows,
+        "power_law": f"{power.get('description') or power.get('error')}",
+        "parameters": parameters,
+    }
+
+
+def _efficiency_rows(results: dict[str, Any]) -> list[list[str]]:
+    """Per setting: PPL, TEff by both estimators, MLPE, and the paper's numbers at 1×."""
+    rows = []
     for s in sorted(results["settings"].values(), key=lambda s: (s["length"], s["num_languages"])):
         paper = PAPER.get(s["schedule"], {}) if s["length"] == 1 else {}
         pp = " / ".join(f"{v:.2f}" for v in paper["ppl"]) if "ppl" in paper else "–"
         pt = " / ".join(f"{v:.2f}" for v in paper["teff"]) if "teff" in paper else "–"
-        teff = {
-            (lang, name): _fmt(s[f"teff_{lang}"].get(name)) for lang in ("L1", "L2") for name in SHORT
-        }  # fmt: skip
+        teff = [_fmt(s[f"teff_{lang}"].get(name)) for name in SHORT for lang in ("L1", "L2")]
         mlpe_pl = " / ".join(_fmt(s[f"mlpe_{lang}"].get("power-law")) for lang in ("L1", "L2"))
-        lines.append(
-            f"| {_name(s)} (seeds {','.join(map(str, s['seeds']))}) | {_length(s['length'])} | {_fmt(s['ppl_L1'])} | "
-            f"{_fmt(s['ppl_L2'])} | {teff['L1', 'power-law']} | {teff['L2', 'power-law']} | "
-            f"{teff['L1', 'loglog-interpolation']} | {teff['L2', 'loglog-interpolation']} | {mlpe_pl} | {pp} | {pt} |"
-        )
-    return lines
+        name = f"{_name(s)} (seeds {','.join(map(str, s['seeds']))})"
+        rows.append([name, _length(s["length"]), _fmt(s["ppl_L1"]), _fmt(s["ppl_L2"]), *teff, mlpe_pl, pp, pt])
+    return rows
 
 
-def _lengths_table(results: dict[str, Any], figures: dict[str, str]) -> list[str]:
-    """Longer training: does 90/10 (or the schedule) end better than 50/50 on both languages?"""
+def _lengths_rows(results: dict[str, Any]) -> list[list[str]]:
+    """Longer training: does 90/10 (or the schedule) end better than 50/50 on both languages? No rows (and no
+    section) unless the bilingual runs cover several lengths."""
     settings = {(s["schedule"], s["length"]): s for s in results["settings"].values() if s["num_languages"] == 2}
     lengths = sorted({length for _, length in settings})
     if len(lengths) < 2:
         return []
-    lines = [
-        "",
-        "## Longer training: better than 50/50 on both languages?",
-        "",
-        (
-            'The bilingual runs at several budgets (the monolingual curve extends to the longest). "Both better": '
-            "mean PPL below 50/50's mean on L1 and on L2 at the same length. Each language's margin is 50/50's PPL "
-            "minus the setting's (> 0: better), and in standard deviations of the two settings when there are "
-            "several seeds."
-        ),
-        "",
-        (
-            "| length | tokens | 50/50 L1 / L2 | 90/10 L1 / L2 | 90/10 both better? | 0.1_0.9 L1 / L2 | 0.1_0.9 "
-            "both better? | paper (small) 50/50 · 90/10 · 0.1_0.9 |"
-        ),
-        "|---|---|---|---|---|---|---|---|",
-    ]
+    rows = []
     for length in lengths:
         base = settings.get(("0.5,0.5", length))
         cells = []
@@ -315,10 +313,8 @@ def _lengths_table(results: dict[str, Any], figures: dict[str, str]) -> list[str
             " / ".join(f"{v:.2f}" for v in paper[k]) if k in paper else "–" for k in ("0.5,0.5", "0.9,0.1", "0.1_0.9")
         )
         tokens = f"{round(length * results['budget_tokens']):,}"
-        lines.append(f"| {_length(length)} | {tokens} | {_pair(base)} | {' | '.join(cells)} | {paper_text} |")
-    if figures.get("lengths"):
-        lines += ["", f"![PPL against training length]({figures['lengths']})"]
-    return lines
+        rows.append([_length(length), tokens, _pair(base), *cells, paper_text])
+    return rows
 
 
 def _pair(s: dict[str, Any] | None) -> str:
@@ -338,78 +334,34 @@ def _both_better(s: dict[str, Any] | None, base: dict[str, Any] | None) -> str:
     return f"{'yes' if all(g > 0 for g in gaps) else 'no'} ({', '.join(details)})"
 
 
-def _alignment_tables(results: dict[str, Any], figures: dict[str, str]) -> list[str]:
+def _alignment_context(results: dict[str, Any]) -> dict[str, Any]:
+    """The alignment means per setting, the paper's, and 50/50 against 90/10 per layer at 1× (when both ran)."""
     aligned = [s for s in results["settings"].values() if "hidden_cosine" in s]
-    if not aligned:
-        return []
-    lines = [
-        "",
-        "## Alignment",
-        "",
-        (
-            "On parallel held-out blocks. Hidden states are each block's output (the residual stream before the "
-            "final norm); layer 0 is the embedding output, left out of the means as in the paper. Hidden cosine: the "
-            "same position in L1 and L2 (raw, and centred by each language's mean state); retrieval@1: is a block's "
-            "nearest neighbour in the other language its parallel block; gradient cosine: the paper's estimator, "
-            "per parallel pair and parameter tensor (Q, K, V apart), mean over pairs, then over the blocks' tensors; "
-            "summed-gradient cosine: the earlier, coarser estimator (one gradient per language summed over the "
-            "pairs), for comparison only."
-        ),
-        "",
-        (
-            "| setting | length | hidden cosine | centred hidden cosine | retrieval@1 | CKA | gradient cosine | "
-            "summed-gradient cosine |"
-        ),
-        "|---|---|---|---|---|---|---|---|",
+    means = ("hidden_cosine_mean", "hidden_cosine_centred_mean", "retrieval_at_1_mean", "cka_mean")
+    rows = [
+        [_name(s), _length(s["length"])]
+        + [_fmt(s[m], 3) for m in (*means, "gradient_cosine_mean", "gradient_cosine_summed_mean")]
+        for s in sorted(aligned, key=lambda s: (s["length"], s["schedule"]))
     ]
-    for s in sorted(aligned, key=lambda s: (s["length"], s["schedule"])):
-        lines.append(
-            f"| {_name(s)} | {_length(s['length'])} | {_fmt(s['hidden_cosine_mean'], 3)} | "
-            f"{_fmt(s['hidden_cosine_centred_mean'], 3)} | {_fmt(s['retrieval_at_1_mean'], 3)} | "
-            f"{_fmt(s['cka_mean'], 3)} | {_fmt(s['gradient_cosine_mean'], 3)} | "
-            f"{_fmt(s['gradient_cosine_summed_mean'], 3)} |"
-        )
-    lines += [
-        "",
-        (
-            f"Paper (GPT small, 12 layers, 1×): mean hidden cosine {PAPER['hidden_cosine_mean']['0.5,0.5']} (50/50) "
-            f"vs {PAPER['hidden_cosine_mean']['0.9,0.1']} (90/10); mean gradient cosine "
-            f"{PAPER['gradient_cosine_mean']['0.5,0.5']} vs {PAPER['gradient_cosine_mean']['0.9,0.1']}."
-        ),
-    ]
+    paper = {m: PAPER[m] for m in ("hidden_cosine_mean", "gradient_cosine_mean")}
     by_key = {(s["schedule"], s["length"]): s for s in aligned}
     a, b = by_key.get(("0.5,0.5", 1.0)), by_key.get(("0.9,0.1", 1.0))
-    if a is None or b is None:
-        return lines
-    lines += [
-        "",
-        "### Per layer, 50/50 against 90/10 (1×)",
-        "",
-        (
-            "| layer | hidden cos 50/50 | 90/10 | centred 50/50 | 90/10 | retrieval@1 50/50 | 90/10 | "
-            "gradient cos 50/50 | 90/10 |"
-        ),
-        "|---|---|---|---|---|---|---|---|---|",
-    ]
-    grads_a = [None, *a["gradient_cosine_per_layer"]]
-    grads_b = [None, *b["gradient_cosine_per_layer"]]
-    for layer in range(len(a["hidden_cosine"])):
-        lines.append(
-            f"| {layer} | {a['hidden_cosine'][layer]:.3f} | {b['hidden_cosine'][layer]:.3f} | "
-            f"{a['hidden_cosine_centred'][layer]:.3f} | {b['hidden_cosine_centred'][layer]:.3f} | "
-            f"{a['retrieval_at_1'][layer]:.3f} | {b['retrieval_at_1'][layer]:.3f} | "
-            f"{_fmt(grads_a[layer], 3) if layer < len(grads_a) else '–'} | "
-            f"{_fmt(grads_b[layer], 3) if layer < len(grads_b) else '–'} |"
-        )
-    lines.append(
-        f"| **mean** | {_fmt(a['hidden_cosine_mean'], 3)} | {_fmt(b['hidden_cosine_mean'], 3)} | "
-        f"{_fmt(a['hidden_cosine_centred_mean'], 3)} | {_fmt(b['hidden_cosine_centred_mean'], 3)} | "
-        f"{_fmt(a['retrieval_at_1_mean'], 3)} | {_fmt(b['retrieval_at_1_mean'], 3)} | "
-        f"{_fmt(a['gradient_cosine_mean'], 3)} | {_fmt(b['gradient_cosine_mean'], 3)} |"
-    )
-    if figures.get("alignment"):
-        lines += ["", f"![alignment per layer]({figures['alignment']})"]
-    return lines
+    per_layer = []
+    if a is not None and b is not None:
+        grads_a = [None, *a["gradient_cosine_per_layer"]]
+        grads_b = [None, *b["gradient_cosine_per_layer"]]
+        for layer in range(len(a["hidden_cosine"])):
+            per_layer.append(
+                [str(layer)]
+                + [
+                    f"{s[m][layer]:.3f}"
+                    for m in ("hidden_cosine", "hidden_cosine_centred", "retrieval_at_1")
+                    for s in (a, b)
+                ]
+                + [_fmt(g[layer], 3) if layer < len(g) else "–" for g in (grads_a, grads_b)]
+            )
+        per_layer.append(["**mean**"] + [_fmt(s[m], 3) for m in (*means[:3], "gradient_cosine_mean") for s in (a, b)])
+    return {"alignment_rows": rows, "paper_alignment": paper, "per_layer_rows": per_layer}
 
 
 def _figures(out: Path, results: dict[str, Any], laws: dict[str, PowerLaw]) -> dict[str, str]:

@@ -6,6 +6,7 @@ import re
 import pytest
 
 from hf_clonelang import ConfigError
+from hf_clonelang.analysis.report import PAPER_DATA
 from hf_clonelang.commands.cli import main
 from hf_clonelang.commands.reproduce import SCALES, grid, mono_fractions, run_grid
 
@@ -100,21 +101,26 @@ def test_dry_run_writes_the_papers_recipe_and_trains_nothing(tmp_path, capsys):
     assert {"mono-0.05", "mono-3", "bi-50-50-s0", "bi-90-10-x2-s0", "sched-0.1_0.9-x2-s0"} <= set(names)
     run = next(r for r in plan["runs"] if r["name"] == "bi-90-10-s0")
     training, model, corpus = run["args"]["training"], run["args"]["model"], run["args"]["corpus"]
-    recipe = {  # Languini GPT small: notes/paper.md §3
-        "learning_rate": 6e-4, "warmup_steps": 200, "lr_scheduler_type": "cosine_with_min_lr",
-        "lr_scheduler_kwargs": {"min_lr_rate": 0.01}, "cosine_spans_warmup": True, "adam_beta1": 0.9,
-        "adam_beta2": 0.95, "adam_epsilon": 1e-8, "weight_decay": 0.0, "max_grad_norm": 0.0, "max_steps": 18265,
-        "per_device_train_batch_size": 128, "language_schedule": "0.9,0.1", "num_languages": 2, "seed": 0,
+    paper = PAPER_DATA["setup"]  # the paper's setup: Languini GPT small and its recipe
+    recipe = {
+        "learning_rate": paper["learning_rate"], "warmup_steps": paper["warmup_steps"],
+        "lr_scheduler_type": "cosine_with_min_lr",
+        "lr_scheduler_kwargs": {"min_lr_rate": round(paper["final_learning_rate"] / paper["learning_rate"], 12)},
+        "cosine_spans_warmup": True, "adam_beta1": paper["adam_betas"][0], "adam_beta2": paper["adam_betas"][1],
+        "adam_epsilon": paper["adam_epsilon"], "weight_decay": paper["weight_decay"],
+        "max_grad_norm": paper["grad_clip_norm"], "max_steps": paper["steps"],
+        "per_device_train_batch_size": paper["batch"], "language_schedule": "0.9,0.1", "num_languages": 2, "seed": 0,
     }  # fmt: skip
     assert {k: training[k] for k in recipe} == recipe
     assert (
         run["command"].endswith("--tie_word_embeddings true") and run["command"] == printed[names.index(run["name"])]
     )
-    assert (model["n_layer"], model["n_embd"], model["n_head"], model["n_positions"]) == (12, 768, 12, 512)
-    assert model["vocab_size"] == 16384 + 16383  # every id but padding cloned
+    assert {k: model[k] for k in paper["model"]} == paper["model"]
+    assert model["vocab_size"] == 2 * paper["vocab_size"] - 1  # every id but padding cloned
     assert model["tie_word_embeddings"] is True  # the extra flag reached every run
     assert "clonelang_input_embedding_scale" not in model  # √h is folded into untied embeddings only
-    assert corpus["vocab_size"] == 16384 and corpus["block_size"] == 512 and not corpus["share_special_tokens"]
+    assert (corpus["vocab_size"], corpus["block_size"]) == (paper["vocab_size"], paper["block_size"])
+    assert not corpus["share_special_tokens"]
     medium = json.loads(
         json.dumps(main(["reproduce", "--scale", "medium", "--output", str(tmp_path / "m"), "--dry-run"]))
     )
