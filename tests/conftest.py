@@ -29,3 +29,20 @@ def small_config():
     from hf_clonelang import BaseCorpus
 
     return dict(base=BaseCorpus(max_documents=300), vocab_size=300, block_size=32, eval_blocks=8)
+
+
+@pytest.fixture(scope="session")
+def tiny_corpus(tmp_path_factory):
+    """(DatasetDict, ClonedTokenizer): a two-language corpus built with ratios 0.7/0.3, blocks of 32, 8 held out."""
+    from hf_clonelang import BaseCorpus, ClonedCorpusBuilder
+
+    builder = ClonedCorpusBuilder(
+        cache_dir=str(tmp_path_factory.mktemp("corpus")),
+        base=BaseCorpus(max_documents=300),
+        vocab_size=300,
+        block_size=32,
+        eval_blocks=8,
+        ratios=(0.7, 0.3),
+    )
+    builder.download_and_prepare()
+    return builder.as_dataset(), builder.cloned_tokenizer

@@ -6,21 +6,13 @@ import pytest
 import torch
 from transformers import GPT2LMHeadModel, Trainer, TrainingArguments
 
-from hf_clonelang import AlignmentCallback, BaseCorpus, ClonedCorpusBuilder, ConfigError
+from hf_clonelang import AlignmentCallback, ConfigError
 from hf_clonelang.training.modeling import gpt2_config
 
 
 @pytest.fixture(scope="module")
-def corpus(tmp_path_factory):
-    builder = ClonedCorpusBuilder(
-        cache_dir=str(tmp_path_factory.mktemp("corpus")),
-        base=BaseCorpus(max_documents=300),
-        vocab_size=300,
-        block_size=32,
-        eval_blocks=8,
-    )
-    builder.download_and_prepare()
-    return builder.as_dataset(), builder.cloned_tokenizer
+def corpus(tiny_corpus):
+    return tiny_corpus
 
 
 def _lm_batch(rows):

@@ -7,23 +7,14 @@ import pytest
 import torch
 from transformers import GPT2Config, GPT2LMHeadModel
 
-from hf_clonelang import BaseCorpus, ClonedCorpusBuilder, ConfigError
+from hf_clonelang import ConfigError
 from hf_clonelang.training.modeling import check_model_fits, gpt2_config
 from hf_clonelang.training.trainer import ImbalanceTrainer, ImbalanceTrainingArguments, add_perplexities
 
 
 @pytest.fixture(scope="module")
-def corpus(tmp_path_factory):
-    builder = ClonedCorpusBuilder(
-        cache_dir=str(tmp_path_factory.mktemp("corpus")),
-        base=BaseCorpus(max_documents=300),
-        vocab_size=300,
-        block_size=32,
-        eval_blocks=8,
-        ratios=(0.7, 0.3),
-    )
-    builder.download_and_prepare()
-    return builder.as_dataset(), builder.cloned_tokenizer
+def corpus(tiny_corpus):
+    return tiny_corpus
 
 
 def _model(tok, seed=0):
@@ -241,8 +232,7 @@ def test_the_papers_learning_rate_shape(corpus, tmp_path):
 def test_the_input_embedding_factor_is_folded_into_untied_embeddings_only():
     """Tied embeddings share the matrix with the output layer: folding √h there would scale the logits too."""
     from hf_clonelang.training.arguments import ModelArguments
-    from hf_clonelang.training.modeling import build_model
-    from hf_clonelang.training.modeling import EMBEDDING_SCALE_KEY, fold_input_embedding_scale
+    from hf_clonelang.training.modeling import EMBEDDING_SCALE_KEY, build_model, fold_input_embedding_scale
 
     untied = build_model(ModelArguments(model_preset="tiny"), 600, 32)
     assert getattr(untied.config, EMBEDDING_SCALE_KEY) == pytest.approx(math.sqrt(128))
