@@ -81,7 +81,7 @@ def plot_ppl_vs_share(results: dict[str, Any], laws: dict[str, Any], path: str |
         return None
     fig, ax = _subplots(figsize=(6, 4))
     for schedule, s in points:
-        p2 = _share_l2(schedule)
+        p2 = s["share_L2"]
         marker = "o" if "_" not in schedule else "s"
         label = "" if "_" not in schedule else f" ({schedule})"
         for lang, color in (("L1", "C0"), ("L2", "C1")):
@@ -139,12 +139,6 @@ def plot_lengths(results: dict[str, Any], path: str | Path) -> Path | None:
     fig.tight_layout()
     fig.savefig(path, dpi=120)
     return Path(path)
-
-
-def _share_l2(schedule: str) -> float:
-    from ..training.schedules import LanguageSchedule
-
-    return float(LanguageSchedule.from_string(schedule, 2).expected_shares()[1])
 
 
 def plot_alignment_comparison(settings: dict[str, dict[str, Any]], path: str | Path) -> Path:

@@ -178,6 +178,7 @@ def _by_setting(runs: dict[str, Any]) -> dict[str, Any]:
         }
         for lang in ("L1", "L2"):
             entry[f"ppl_{lang}"] = _stats([m["languages"][lang]["ppl"] for m in members])
+            entry[f"share_{lang}"] = first["languages"][lang]["share"]  # the schedule's expected share
             entry[f"teff_{lang}"], entry[f"mlpe_{lang}"] = {}, {}
             for name in first["languages"][lang].get("teff", {}):
                 found = [m["languages"][lang]["teff"][name] for m in members]
