@@ -12,3 +12,9 @@ class ConfigError(ValueError):
 
 class HubError(RuntimeError):
     """A Hub operation failed (network, HTTP status, permissions); the message is one line with the cause."""
+
+
+def one_line(err: BaseException) -> str:
+    """``Type: first line of the message`` of an error, for a message that must stay on one line."""
+    text = str(err).strip().splitlines()
+    return f"{type(err).__name__}: {text[0] if text else ''}".rstrip(": ")

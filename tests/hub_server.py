@@ -1,9 +1,10 @@
 """A local stand-in for the Hugging Face Hub: a real HTTP server on 127.0.0.1 for push/load tests without internet.
 
 It speaks the part of the Hub API that `huggingface_hub` (with Xet disabled) and `datasets` use: whoami, repo
-create / info, preupload, NDJSON commits, the git-LFS batch API with basic uploads, resolve (download), tree
-listing and paths-info. Repositories live in a folder on disk (one subfolder of files per repo). Faults can be
-injected per request path: HTTP errors, slow responses, dropped connections.
+create / info, preupload, NDJSON commits (a ``parentCommit`` that is not the head is refused with 412, as on the
+Hub), the git-LFS batch API with basic uploads, resolve (download), tree listing and paths-info. Revisions are
+not kept: every read sees the head. Repositories live in a folder on disk (one subfolder of files per repo).
+Faults can be injected per request path: HTTP errors, slow responses, dropped connections.
 
 Clients must be configured before importing any HF library::
 
@@ -223,7 +224,13 @@ class _Handler(BaseHTTPRequestHandler):
                 ]
                 return self._send(200, {"files": mode})
             lines = [json.loads(line) for line in body.decode().splitlines() if line.strip()]
+            header = next((item["value"] for item in lines if item["key"] == "header"), {})
             with st.lock:
+                parent = header.get("parentCommit")
+                if parent is not None and parent != st.sha(rtype, repo):  # as the Hub: no commit on a stale read
+                    return self._error(
+                        412, "PreconditionFailed", "A commit has happened since. Please refresh and try again."
+                    )
                 sha = st.commit(rtype, repo, lines)
             return self._send(200, {"commitUrl": f"{self.endpoint}/{repo}/commit/{sha}", "commitOid": sha})
         m = re.fullmatch(rf"/api/{_REPO}/paths-info/(?P<rev>[^/]+)", path)

@@ -9,7 +9,8 @@ Layout (one folder, any number of configs side by side)::
     tokenizer/<config>/                     ClonedTokenizer.save_pretrained (+ tokenizers/L{k}/ standalone)
 
 A build writes into a temporary folder and moves the finished config into place, so an interrupted or failed
-build leaves neither a half-written config nor (for a new folder) any folder at all.
+build leaves neither a half-written config nor (for a new folder) any folder at all. The card is written by
+:mod:`hf_clonelang.hub.cards`; pushing a config to the Hub is :func:`hf_clonelang.hub.push.push_cloned_corpus`.
 """
 
 from __future__ import annotations
@@ -20,21 +21,16 @@ import re
 import shutil
 import tempfile
 import time
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
 from .. import __version__
-from ..common import CITATION
-from ..errors import ConfigError, HubError
-from ..hub.cards import hub_timeout, one_line
+from ..common import CorpusFiles
+from ..errors import ConfigError
+from ..hub.cards import write_dataset_card
 from ..tokenization import ClonedTokenizer
 from .builder import ClonedCorpusBuilder, ClonedCorpusConfig
 
-DATA_DIR = "data"
-TOKENIZER_DIR = "tokenizer"
-INFO_NAME = "info.json"
-CARD_NAME = "README.md"
 _SHARD = re.compile(r"^clonelang-(?P<split>\w+?)(?:-(?P<i>\d{5})-of-(?P<n>\d{5}))?\.parquet$")
 
 
@@ -50,7 +46,7 @@ def save_cloned_corpus(
     name = config.name
     if out.exists() and not out.is_dir():
         raise ConfigError(f"output {str(out)!r} exists and is not a folder")
-    if (out / DATA_DIR / name).exists() and not overwrite:
+    if (out / CorpusFiles.DATA_DIR / name).exists() and not overwrite:
         raise ConfigError(f"config {name!r} already exists in {out}: pass --overwrite to rebuild it")
     config.base.validate()
     parent = out if out.exists() else out.parent
@@ -63,15 +59,15 @@ def save_cloned_corpus(
             output_dir=str(prepared), file_format="parquet", num_proc=num_proc, max_shard_size=max_shard_size
         )
         staged = tmp / "staged"
-        data = staged / DATA_DIR / name
+        data = staged / CorpusFiles.DATA_DIR / name
         files = _arrange_shards(prepared, data)
-        (staged / TOKENIZER_DIR).mkdir(parents=True)
-        shutil.move(str(prepared / "tokenizer"), str(staged / TOKENIZER_DIR / name))
+        (staged / CorpusFiles.TOKENIZER_DIR).mkdir(parents=True)
+        shutil.move(str(prepared / "tokenizer"), str(staged / CorpusFiles.TOKENIZER_DIR / name))
         info = _info(config, builder, files)
-        (data / INFO_NAME).write_text(json.dumps(info, indent=2) + "\n")
+        (data / CorpusFiles.INFO).write_text(json.dumps(info, indent=2) + "\n")
         if out.exists():
-            _replace(staged / TOKENIZER_DIR / name, out / TOKENIZER_DIR / name)
-            _replace(data, out / DATA_DIR / name)
+            _replace(staged / CorpusFiles.TOKENIZER_DIR / name, out / CorpusFiles.TOKENIZER_DIR / name)
+            _replace(data, out / CorpusFiles.DATA_DIR / name)
             write_dataset_card(out)
         else:
             write_dataset_card(staged, location=out)
@@ -83,7 +79,7 @@ def save_cloned_corpus(
 
 def built_config_info(folder: str | os.PathLike, config: ClonedCorpusConfig) -> dict[str, Any] | None:
     """``info.json`` of ``config`` in ``folder`` if it was built there with exactly the same settings, else None."""
-    path = Path(folder) / DATA_DIR / config.name / INFO_NAME
+    path = Path(folder) / CorpusFiles.DATA_DIR / config.name / CorpusFiles.INFO
     if not path.is_file():
         return None
     info = json.loads(path.read_text())
@@ -114,6 +110,11 @@ def _info(config: ClonedCorpusConfig, builder: ClonedCorpusBuilder, files: dict[
         "base_description": config.base.describe(),
         "tokenizer": tok,
         "summary": builder.summary,
+        "features": builder.info.features.to_dict(),
+        "splits": {
+            split: {"num_examples": s.num_examples, "num_bytes": s.num_bytes}
+            for split, s in builder.info.splits.items()
+        },
         "files": files,
         "created": time.time(),
         "hf_clonelang_version": __version__,
@@ -132,101 +133,6 @@ def _replace(new: Path, old: Path) -> None:
         shutil.rmtree(trash, ignore_errors=True)
 
 
-# ---------------------------------------------------------------------- card
-def read_infos(folder: str | os.PathLike) -> list[dict[str, Any]]:
-    """``info.json`` of every config in a corpus folder, oldest first."""
-    infos = [json.loads(p.read_text()) for p in Path(folder).glob(f"{DATA_DIR}/*/{INFO_NAME}")]
-    return sorted(infos, key=lambda i: (i.get("created", 0), i["config"]["name"]))
-
-
-def render_dataset_card(infos: list[dict[str, Any]], location: str, is_repo: bool = False) -> str:
-    """The dataset card (README.md text) of a corpus holding ``infos`` (the oldest config is the default)."""
-    from huggingface_hub import DatasetCard, DatasetCardData
-
-    if not infos:
-        raise ValueError("a corpus card needs at least one config")
-    configs = []
-    for i, info in enumerate(infos):
-        name = info["config"]["name"]
-        entry: dict[str, Any] = {
-            "config_name": name,
-            "data_files": [
-                {"split": split, "path": [f"{DATA_DIR}/{name}/{f}" for f in files]}
-                for split, files in _ordered_splits(info["files"])
-            ],
-        }
-        if i == 0:
-            entry["default"] = True
-        configs.append(entry)
-    embedded = all(info["config"]["base"]["source"] == "embedded" for info in infos)
-    data = DatasetCardData(
-        pretty_name="Cloned-language corpus",
-        language=["en"] if embedded else None,
-        license="apache-2.0" if embedded else None,
-        task_categories=["text-generation"],
-        tags=["hf-clonelang", "cloned-languages", "multilingual", "language-imbalance"],
-        configs=configs,
-    )
-    template = resources.files("hf_clonelang.model_cards").joinpath("dataset_card.md").read_text()
-    card = DatasetCard.from_template(
-        data,
-        template_str=template,
-        pretty_name="Cloned-language corpus",
-        configs=[_card_config(info) for info in infos],
-        location=location,
-        is_repo=is_repo,
-        citation=CITATION,
-    )
-    return str(card)
-
-
-def _ordered_splits(files: dict[str, list[str]]) -> list[tuple[str, list[str]]]:
-    def key(split: str) -> tuple[int, int]:
-        kind, _, lang = split.partition("_L")
-        return (
-            ["train", "validation", "test"].index(kind) if kind in ("train", "validation", "test") else 3,
-            int(lang) if lang.isdigit() else 0,
-        )
-
-    return [(s, files[s]) for s in sorted(files, key=key)]
-
-
-def _card_config(info: dict[str, Any]) -> dict[str, Any]:
-    cfg, tok = info["config"], info["tokenizer"]
-    languages = [f"L{k}" for k in range(1, cfg["num_languages"] + 1)]
-    summary = {split: info["summary"][split] for split, _ in _ordered_splits(info["summary"])}
-    return {
-        "name": cfg["name"],
-        "num_languages": cfg["num_languages"],
-        "ratios_text": " / ".join(f"{k} {100 * r:g}%" for k, r in zip(languages, cfg["ratios"], strict=True)),
-        "clone_fraction_text": f"{tok['clone_fraction']:.4g}",
-        "num_anchors": tok["num_anchors"],
-        "anchors": tok["anchors"],
-        "shared": tok.get("shared_ids_description")
-        or ("special tokens shared" if not cfg.get("clone_specials", True) else "only padding"),
-        "base": info.get("base_description") or cfg["base"]["source"],
-        "tokenizer": cfg["tokenizer"] or "byte-level BPE trained on the base text",
-        "base_vocab_size": tok["base_vocab_size"],
-        "vocab_size": tok["vocab_size"],
-        "language_ranges": tok["language_ranges"],
-        "block_size": cfg["block_size"],
-        "eval_blocks": cfg["eval_blocks"],
-        "seed": cfg["seed"],
-        "languages": languages,
-        "summary": summary,
-    }
-
-
-def write_dataset_card(folder: str | os.PathLike, location: str | os.PathLike | None = None) -> None:
-    """(Re)write ``README.md`` of a corpus folder from the ``info.json`` of all its configs, atomically.
-    ``location`` is the path the card tells readers to load from (default: the folder)."""
-    folder = Path(folder)
-    text = render_dataset_card(read_infos(folder), location=str(location or folder))
-    tmp = folder / f".{CARD_NAME}.tmp"
-    tmp.write_text(text)
-    os.replace(tmp, folder / CARD_NAME)
-
-
 # ---------------------------------------------------------------------- loading
 def load_cloned_corpus(path_or_repo: str | os.PathLike, config_name: str | None = None, **kwargs: Any) -> tuple:
     """``(DatasetDict, ClonedTokenizer)`` of one config of a corpus folder or Hub dataset repo."""
@@ -243,70 +149,6 @@ def load_cloned_corpus(path_or_repo: str | os.PathLike, config_name: str | None 
     dsd = datasets.load_dataset(location, config_name, **kwargs)
     is_repo = not Path(location).is_dir()
     tok = ClonedTokenizer.from_pretrained(
-        location, subfolder=f"{TOKENIZER_DIR}/{config_name}", repo_type="dataset" if is_repo else None
+        location, subfolder=f"{CorpusFiles.TOKENIZER_DIR}/{config_name}", repo_type="dataset" if is_repo else None
     )
     return dsd, tok
-
-
-# ---------------------------------------------------------------------- pushing
-def push_cloned_corpus(
-    folder: str | os.PathLike,
-    config_name: str,
-    repo_id: str,
-    token: str | None = None,
-    private: bool | None = None,
-    revision: str | None = None,
-) -> str:
-    """Push one config of a local corpus folder to a Hub dataset repo, beside the configs already there.
-
-    One commit adds the config's Parquet shards, its tokenizer and a card listing every config of the repo (read
-    back from their ``info.json``), and deletes files of an earlier push of the same config that the new one no
-    longer has. Returns the commit URL. Failures raise `HubError` and leave the local folder untouched.
-    """
-    from huggingface_hub import HfApi
-
-    folder = Path(folder)
-    local = {info["config"]["name"]: info for info in read_infos(folder)}
-    if config_name not in local:
-        raise ConfigError(f"config {config_name!r} is not in {folder}: it holds {', '.join(local) or 'no config'}")
-    api = HfApi(token=token)
-    try:
-        with hub_timeout():
-            return _commit_config(api, folder, local[config_name], repo_id, private, revision)
-    except Exception as err:  # network and HTTP errors of every kind: one line with the cause
-        raise HubError(f"pushing {config_name!r} to dataset repo {repo_id!r} failed: {one_line(err)}") from err
-
-
-def _commit_config(
-    api: Any, folder: Path, info: dict[str, Any], repo_id: str, private: bool | None, revision: str | None
-) -> str:
-    from huggingface_hub import CommitOperationAdd, CommitOperationDelete, hf_hub_download
-
-    name = info["config"]["name"]
-    api.create_repo(repo_id, repo_type="dataset", exist_ok=True, private=private)
-    remote_files = api.list_repo_files(repo_id, repo_type="dataset", revision=revision)
-    infos = {name: info}
-    for path in remote_files:
-        m = re.fullmatch(rf"{DATA_DIR}/([^/]+)/{INFO_NAME}", path)
-        if m and m.group(1) != name:
-            got = hf_hub_download(repo_id, path, repo_type="dataset", revision=revision, token=api.token)
-            infos[m.group(1)] = json.loads(Path(got).read_text())
-    ordered = sorted(infos.values(), key=lambda i: (i.get("created", 0), i["config"]["name"]))
-    card = render_dataset_card(ordered, location=repo_id, is_repo=True)
-    prefixes = (f"{DATA_DIR}/{name}/", f"{TOKENIZER_DIR}/{name}/")
-    adds = [
-        CommitOperationAdd(path.relative_to(folder).as_posix(), str(path))
-        for prefix in prefixes
-        for path in sorted((folder / prefix).rglob("*"))
-        if path.is_file()
-    ]
-    fresh = {op.path_in_repo for op in adds}
-    deletes = [CommitOperationDelete(p) for p in remote_files if p.startswith(prefixes) and p not in fresh]
-    commit = api.create_commit(
-        repo_id,
-        [*deletes, *adds, CommitOperationAdd(CARD_NAME, card.encode())],
-        repo_type="dataset",
-        revision=revision,
-        commit_message=f"Add cloned-language config {name}",
-    )
-    return commit.commit_url

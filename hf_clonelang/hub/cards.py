@@ -1,20 +1,38 @@
-"""Runs on the Hub: model cards rendered from ``model_cards/model_card.md`` with `huggingface_hub` (one
-`EvalResult` per language and split, plus the alignment measures, so they show on the Hub page — Trainer's own card
-cannot read per-language results), and pushing a run folder in one commit."""
+"""Cards for the Hub, rendered from the templates in ``model_cards/`` with `huggingface_hub`.
+
+* Model cards of runs (``model_card.md``): one `EvalResult` per language and split, plus the alignment measures, so
+  they show on the Hub page (Trainer's own card cannot read per-language results).
+* Dataset cards of cloned corpora (``dataset_card.md``): YAML ``configs:`` that let plain
+  ``load_dataset(folder_or_repo, config)`` load every split, and ``dataset_info`` (features, rows per split).
+
+Both carry ``license``, ``tags`` (`CARD_TAGS` plus their kind) and what they were made from (``datasets`` on the
+model card, ``source_datasets`` on the dataset card) when that is a Hub dataset.
+"""
 
 from __future__ import annotations
 
-import contextlib
-import fnmatch
 import json
 import os
-from collections.abc import Iterator
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from ..common import CITATION, EVAL_LANGUAGE_LOSS, block_mean
-from ..errors import ConfigError, HubError
+from ..common import CARD_TAGS, CITATION, EVAL_LANGUAGE_LOSS, CorpusFiles, RunFiles, block_mean
+
+EMBEDDED = "embedded"
+"""The source name of hf_clonelang's embedded stories (in run settings and corpus configs)."""
+LICENSE = "apache-2.0"
+"""The license of what hf_clonelang makes itself: models, and corpora of its embedded stories."""
+
+
+def _template(name: str) -> str:
+    """The text of a card template in ``model_cards/`` (``model_card.md`` or ``dataset_card.md``)."""
+    return resources.files("hf_clonelang.model_cards").joinpath(name).read_text()
+
+
+def _on_hub(source: str) -> bool:
+    """Whether a data source names a Hub dataset (``owner/name``), not a local folder or file."""
+    return "/" in source and not os.path.isabs(source) and not Path(source).exists()
 
 
 def _read_json(path: Path) -> dict[str, Any]:
@@ -41,20 +59,27 @@ def _result(task: str, dataset: str, name: str, split: str, metric: str, label: 
 
 
 def _training_data(data: dict[str, Any]) -> tuple[str, str, bool]:
-    """What a run trained on, from its data settings: an id for the card's results (``dataset_type``), a line for
-    the card, and whether the id is a Hub dataset. Local files are named by file, never called embedded."""
-    source = data.get("cloned_corpus") or data.get("dataset_name")
-    if source:
-        on_hub = "/" in source and not Path(source).exists()
-        config = data.get("cloned_corpus_config") or data.get("dataset_config_name")
-        line = f"[{source}](https://huggingface.co/datasets/{source})" if on_hub else f"`{source}`"
-        return source, line + (f", config `{config}`" if config else ""), on_hub
+    """What a run trained on, from its data settings (``run_info.json`` ``data``): an id for the card's results
+    (``dataset_type``), a line for the card, and whether the id is a Hub dataset. A built corpus comes first, then
+    local files (named by file, never called embedded), then a base dataset; else the embedded stories."""
+    corpus = data.get("cloned_corpus")
+    if corpus:  # the corpus config is `corpus_config_name`, in older run folders `cloned_corpus_config`
+        return _named_data(corpus, data.get("corpus_config_name") or data.get("cloned_corpus_config"))
     files = [Path(f).name for f in data.get("train_files") or []]
     if files:
         shown = ", ".join(f"`{f}`" for f in files[:3]) + (f" and {len(files) - 3} more" if len(files) > 3 else "")
         return "local-files", f"local text files: {shown}", False
+    source = data.get("dataset_name")
+    if source and source != EMBEDDED:
+        return _named_data(source, data.get("dataset_config_name"))
     stories = data.get("max_documents")
-    return "embedded", "hf_clonelang's embedded stories" + (f" ({stories:,} documents)" if stories else ""), False
+    return EMBEDDED, "hf_clonelang's embedded stories" + (f" ({stories:,} documents)" if stories else ""), False
+
+
+def _named_data(source: str, config: str | None) -> tuple[str, str, bool]:
+    on_hub = _on_hub(source)
+    line = f"[{source}](https://huggingface.co/datasets/{source})" if on_hub else f"`{source}`"
+    return source, line + (f", config `{config}`" if config else ""), on_hub
 
 
 def _model_description(info: dict[str, Any]) -> str:
@@ -79,11 +104,11 @@ def render_model_card(run_dir: str | Path, repo_id: str | None = None) -> str:
     from huggingface_hub import ModelCard, ModelCardData
 
     run = Path(run_dir)
-    info = _read_json(run / "run_info.json")
-    results = _read_json(run / "all_results.json")
-    state = _read_json(run / "trainer_state.json")
-    alignment = _read_json(run / "alignment_eval.json") or _read_json(run / "alignment.json")  # the larger sample
-    efficiency = _read_json(run / "efficiency.json")
+    info = _read_json(run / RunFiles.RUN_INFO)
+    results = _read_json(run / RunFiles.ALL_RESULTS)
+    state = _read_json(run / RunFiles.TRAINER_STATE)
+    alignment = _read_json(run / RunFiles.ALIGNMENT_EVAL) or _read_json(run / RunFiles.ALIGNMENT)  # larger sample
+    efficiency = _read_json(run / RunFiles.EFFICIENCY)
     name = repo_id.split("/")[-1] if repo_id else run.resolve().name
     langs = sorted({m.group(1) for k in results if (m := EVAL_LANGUAGE_LOSS.match(k))}, key=lambda s: int(s[1:]))
     data = info.get("data", {})
@@ -150,20 +175,19 @@ def render_model_card(run_dir: str | Path, repo_id: str | None = None) -> str:
                     )
                 )
     card_data = ModelCardData(
-        license="apache-2.0",
+        license=LICENSE,
         library_name="transformers",
         pipeline_tag="text-generation",
-        tags=["hf-clonelang", "cloned-languages", "language-imbalance", "gpt2"],
+        tags=[*CARD_TAGS, "gpt2"],
         datasets=[dataset] if on_hub else None,
         model_name=name,
         eval_results=eval_results or None,
     )
     tokens = {k.removeprefix("train_tokens_"): int(v) for k, v in results.items() if k.startswith("train_tokens_L")}
     training = {k.replace("_", " "): v for k, v in info.get("training", {}).items()}
-    template = resources.files("hf_clonelang.model_cards").joinpath("model_card.md").read_text()
     card = ModelCard.from_template(
         card_data,
-        template_str=template,
+        template_str=_template("model_card.md"),
         model_name=name,
         num_languages=info.get("num_languages", len(langs)),
         vocab_size=info.get("tokenizer", {}).get("vocab_size", "?"),
@@ -180,8 +204,8 @@ def render_model_card(run_dir: str | Path, repo_id: str | None = None) -> str:
         global_batch=info.get("samples_per_step", "?"),
         block_size=info.get("block_size", "?"),
         training=training,
-        has_schedule_plot=(run / "schedule.png").is_file(),
-        has_loss_plot=(run / "eval_loss.png").is_file(),
+        has_schedule_plot=(run / RunFiles.SCHEDULE_PLOT).is_file(),
+        has_loss_plot=(run / RunFiles.EVAL_LOSS_PLOT).is_file(),
         tokens_seen=tokens,
         results=rows,
         efficiency=bool(efficiency),
@@ -195,110 +219,165 @@ def render_model_card(run_dir: str | Path, repo_id: str | None = None) -> str:
 
 
 def write_model_card(run_dir: str | Path, repo_id: str | None = None) -> Path:
-    """Write ``README.md`` into a run folder."""
-    path = Path(run_dir) / "README.md"
+    """Write the model card (``README.md``) into a run folder."""
+    path = Path(run_dir) / RunFiles.CARD
     path.write_text(render_model_card(run_dir, repo_id))
     return path
 
 
-# ---------------------------------------------------------------------- pushing runs
-HUB_TIMEOUT = float(os.environ.get("HF_CLONELANG_HUB_TIMEOUT", "60"))
-"""Seconds a Hub request may wait for the server (connect, read, write) before a push fails."""
-RUN_IGNORE = ("checkpoint-*", "training_args.bin", "README.md")
+# ---------------------------------------------------------------------- dataset cards of cloned corpora
+def read_infos(folder: str | os.PathLike) -> list[dict[str, Any]]:
+    """``info.json`` of every config in a corpus folder, oldest first (the order of the card)."""
+    paths = Path(folder).glob(f"{CorpusFiles.DATA_DIR}/*/{CorpusFiles.INFO}")
+    return order_infos([json.loads(p.read_text()) for p in paths])
 
 
-@contextlib.contextmanager
-def hub_timeout(seconds: float | None = None) -> Iterator[None]:
-    """Give every `huggingface_hub` request a timeout for the duration (its shared client has none by default)."""
-    import httpx2
-    from huggingface_hub import get_session
-
-    session = get_session()
-    previous = session.timeout
-    session.timeout = httpx2.Timeout(seconds or HUB_TIMEOUT)
-    try:
-        yield
-    finally:
-        session.timeout = previous
+def order_infos(infos: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Configs oldest first: the first one built is the corpus's default config."""
+    return sorted(infos, key=lambda i: (i.get("created", 0), i["config"]["name"]))
 
 
-def one_line(err: BaseException) -> str:
-    """``Type: first line of the message`` of an error."""
-    text = str(err).strip().splitlines()
-    return f"{type(err).__name__}: {text[0] if text else ''}".rstrip(": ")
+def render_dataset_card(infos: list[dict[str, Any]], location: str, is_repo: bool = False) -> str:
+    """The dataset card (README.md text) of a corpus holding ``infos``, in that order (the first is the default).
+    ``location`` is the folder or repo id the card tells readers to load from."""
+    from huggingface_hub import DatasetCard, DatasetCardData
+
+    if not infos:
+        raise ValueError("a corpus card needs at least one config")
+    configs = []
+    for i, info in enumerate(infos):
+        name = info["config"]["name"]
+        entry: dict[str, Any] = {
+            "config_name": name,
+            "data_files": [
+                {"split": split, "path": [f"{CorpusFiles.DATA_DIR}/{name}/{f}" for f in files]}
+                for split, files in _ordered_splits(info["files"])
+            ],
+        }
+        if i == 0:
+            entry["default"] = True
+        configs.append(entry)
+    bases = [info["config"]["base"]["source"] for info in infos]
+    embedded = all(base == EMBEDDED for base in bases)
+    on_hub = sorted({base for base in bases if _on_hub(base)})
+    data = DatasetCardData(
+        pretty_name="Cloned-language corpus",
+        language=["en"] if embedded else None,
+        license=LICENSE if embedded else "unknown",  # a corpus of other text keeps that text's license
+        task_categories=["text-generation"],
+        source_datasets=on_hub or None,
+        tags=[*CARD_TAGS, "multilingual"],
+        configs=configs,
+        dataset_info=_dataset_info(infos),
+    )
+    card = DatasetCard.from_template(
+        data,
+        template_str=_template("dataset_card.md"),
+        pretty_name="Cloned-language corpus",
+        configs=[_card_config(info) for info in infos],
+        location=location,
+        is_repo=is_repo,
+        citation=CITATION,
+    )
+    return str(card)
 
 
-def run_files(run_dir: str | Path, ignore: tuple[str, ...] = RUN_IGNORE) -> list[Path]:
-    """Files of a run folder that go to the Hub (checkpoints, the pickled arguments and the local card stay)."""
-    run = Path(run_dir)
-    return [
-        p
-        for p in sorted(run.rglob("*"))
-        if p.is_file() and not any(fnmatch.fnmatch(p.relative_to(run).parts[0], pat) for pat in ignore)
-    ]
+def _dataset_info(infos: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The card's ``dataset_info``: per config its features and rows per split, in the `datasets` convention (one
+    entry per config, always a list), written by `datasets` itself so `load_dataset` reads it back."""
+    import datasets
+    from datasets.info import DatasetInfosDict
 
-
-def push_run(
-    run_dir: str | Path,
-    repo_id: str,
-    token: str | None = None,
-    private: bool | None = None,
-    revision: str | None = None,
-    path_in_repo: str = "",
-    commit_message: str | None = None,
-) -> str:
-    """Push a finished run folder to a Hub model repo in one commit: model, `ClonedTokenizer` with the
-    standalone per-language tokenizers, metrics, alignment, plots, and a card written for that repo.
-
-    The local folder is only read. Any failure (HTTP error, timeout, dropped connection, a repo you cannot write)
-    raises `HubError` with one line naming the cause; running the same push again retries it.
-    """
-    from huggingface_hub import CommitOperationAdd, HfApi
-
-    run = Path(run_dir)
-    if not (run / "config.json").is_file():
-        raise ConfigError(f"{run} holds no model (config.json): push a run folder written by run_clm_imbalance.py")
-    prefix = f"{path_in_repo.strip('/')}/" if path_in_repo else ""
-    with_card = not prefix and (run / "run_info.json").is_file()
-    api = HfApi(token=token)
-    try:
-        with hub_timeout():
-            url = api.create_repo(repo_id, exist_ok=True, private=private)
-            repo = url.repo_id
-            operations = [CommitOperationAdd(prefix + p.relative_to(run).as_posix(), str(p)) for p in run_files(run)]
-            if with_card:
-                operations.append(CommitOperationAdd("README.md", render_model_card(run, repo).encode()))
-            commit = api.create_commit(
-                repo, operations, revision=revision, commit_message=commit_message or f"Upload run {run.name}"
+    per_config = {}
+    for info in infos:
+        splits = datasets.SplitDict()
+        for split, size in _split_sizes(info).items():
+            splits.add(
+                datasets.SplitInfo(name=split, num_bytes=size.get("num_bytes", 0), num_examples=size["num_examples"])
             )
-    except ConfigError:
-        raise
-    except Exception as err:  # network and HTTP errors of every kind: one line with the cause
-        raise HubError(f"pushing run {run} to model repo {repo_id!r} failed: {one_line(err)}") from err
-    return commit.commit_url
+        features = info.get("features")
+        per_config[info["config"]["name"]] = datasets.DatasetInfo(
+            features=datasets.Features.from_dict(features) if features else None,
+            splits=splits,
+            dataset_size=sum(s.num_bytes for s in splits.values()) or None,
+        )
+    written: dict[str, Any] = {}
+    DatasetInfosDict(per_config).to_dataset_card_data(written)
+    entries = written["dataset_info"]
+    if isinstance(entries, dict):  # `datasets` writes a single config as a mapping: keep the list form
+        entries = [{"config_name": next(iter(per_config)), **entries}]
+    order = list(per_config)
+    entries = sorted(entries, key=lambda e: order.index(e["config_name"]))
+    return [{k: v for k, v in entry.items() if v is not None} for entry in entries]
 
 
-def checkpoint_pusher(repo_id: str, strategy: str, **push_kwargs: Any) -> Any:
-    """A `TrainerCallback` that pushes checkpoints as ``hub_strategy`` asks (``every_save``: the checkpoint's model
-    to the repo root; ``checkpoint``: to ``last-checkpoint/``; ``all_checkpoints``: to ``checkpoint-N/``).
-    A failed checkpoint push prints one line and training goes on; the final push comes after local saving."""
-    from transformers import TrainerCallback  # here, not at the top: corpus pushing must not load the Trainer
+def _split_sizes(info: dict[str, Any]) -> dict[str, dict[str, int]]:
+    """Rows (and bytes, where the build recorded them) per split, in card order; corpora built before
+    ``info.json`` recorded ``splits`` count the blocks of their summary (one row per block)."""
+    recorded = info.get("splits") or {
+        split: {"num_examples": sum(row["blocks"] for row in rows.values())} for split, rows in info["summary"].items()
+    }
+    return dict(_ordered_splits(recorded))
 
-    class CheckpointPusher(TrainerCallback):
-        def on_save(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
-            if not state.is_world_process_zero:
-                return
-            checkpoint = Path(args.output_dir) / f"checkpoint-{state.global_step}"
-            where = {"every_save": "", "checkpoint": "last-checkpoint"}.get(strategy, checkpoint.name)
-            try:
-                push_run(
-                    checkpoint,
-                    repo_id,
-                    path_in_repo=where,
-                    commit_message=f"Checkpoint at step {state.global_step}",
-                    **push_kwargs,
-                )
-            except (HubError, ConfigError) as err:
-                print(f"warning: {err} (training goes on; the final push comes after it)", flush=True)
 
-    return CheckpointPusher()
+def _ordered_splits(by_split: dict[str, Any]) -> list[tuple[str, Any]]:
+    """``(split, value)`` pairs in card order: train, then validation_L1.., then test_L1.."""
+
+    def key(split: str) -> tuple[int, int]:
+        kind, _, lang = split.partition("_L")
+        return (
+            ["train", "validation", "test"].index(kind) if kind in ("train", "validation", "test") else 3,
+            int(lang) if lang.isdigit() else 0,
+        )
+
+    return [(s, by_split[s]) for s in sorted(by_split, key=key)]
+
+
+def _shares_special_tokens(info: dict[str, Any]) -> bool:
+    """Whether a config shares its special tokens by all languages: ``share_special_tokens``, or in files written
+    before that name, ``clone_specials`` False."""
+    cfg, tok = info["config"], info["tokenizer"]
+    for record in (cfg, tok):
+        if "share_special_tokens" in record:
+            return bool(record["share_special_tokens"])
+        if "clone_specials" in record:
+            return not record["clone_specials"]
+    return False
+
+
+def _card_config(info: dict[str, Any]) -> dict[str, Any]:
+    """The values the dataset card's text shows for one config."""
+    cfg, tok = info["config"], info["tokenizer"]
+    languages = [f"L{k}" for k in range(1, cfg["num_languages"] + 1)]
+    return {
+        "name": cfg["name"],
+        "num_languages": cfg["num_languages"],
+        "ratios_text": " / ".join(f"{k} {100 * r:g}%" for k, r in zip(languages, cfg["ratios"], strict=True)),
+        "clone_fraction_text": f"{tok['clone_fraction']:.4g}",
+        "num_anchors": tok["num_anchors"],
+        "anchors": tok["anchors"],
+        "shared": tok.get("shared_ids_description")
+        or ("special tokens shared" if _shares_special_tokens(info) else "only padding"),
+        "base": info.get("base_description") or cfg["base"]["source"],
+        "tokenizer": cfg["tokenizer"] or "byte-level BPE trained on the base text",
+        "base_vocab_size": tok["base_vocab_size"],
+        "vocab_size": tok["vocab_size"],
+        "language_ranges": tok["language_ranges"],
+        "block_size": cfg["block_size"],
+        "eval_blocks": cfg["eval_blocks"],
+        "seed": cfg["seed"],
+        "languages": languages,
+        "summary": dict(_ordered_splits(info["summary"])),
+    }
+
+
+def write_dataset_card(folder: str | os.PathLike, location: str | os.PathLike | None = None) -> Path:
+    """(Re)write the card (``README.md``) of a corpus folder from the ``info.json`` of all its configs, atomically.
+    ``location`` is the path the card tells readers to load from (default: the folder)."""
+    folder = Path(folder)
+    text = render_dataset_card(read_infos(folder), location=str(location or folder))
+    tmp = folder / f".{CorpusFiles.CARD}.tmp"
+    tmp.write_text(text)
+    path = folder / CorpusFiles.CARD
+    os.replace(tmp, path)
+    return path

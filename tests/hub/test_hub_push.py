@@ -37,17 +37,28 @@ def _python(hub, code):
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
+def _card_meta(hub, repo):
+    return yaml.safe_load(hub.read(repo, "README.md").decode().split("---")[1])
+
+
 def _card_configs(hub, repo):
-    text = hub.read(repo, "README.md").decode()
-    return {c["config_name"]: c for c in yaml.safe_load(text.split("---")[1])["configs"]}
+    return {c["config_name"]: c for c in _card_meta(hub, repo)["configs"]}
 
 
 def test_push_two_configs_and_load_each_with_load_dataset(hub, tmp_path):
-    first = _cli(hub, "--ratios", "0.9,0.1", "--push-to-hub", "tester/clones", *SMALL)
+    first = _cli(hub, "--ratios", "0.9,0.1", "--push_to_hub", "--hub_dataset_id", "tester/clones", *SMALL)
     assert first.returncode == 0, first.stderr[-2000:]
     assert "pushed L2-r90-10" in first.stdout
     second = _cli(
-        hub, "--num-languages", "3", "--output", str(tmp_path / "local"), "--push-to-hub", "tester/clones", *SMALL
+        hub,
+        "--num-languages",
+        "3",
+        "--output",
+        str(tmp_path / "local"),
+        "--push_to_hub",
+        "--hub_dataset_id",
+        "tester/clones",
+        *SMALL,
     )
     assert second.returncode == 0, second.stderr[-2000:]
     configs = _card_configs(hub, "tester/clones")
@@ -81,11 +92,80 @@ def test_push_two_configs_and_load_each_with_load_dataset(hub, tmp_path):
     assert loaded["L3-r33.3-33.3-33.3"]["train"] == sum(v["blocks"] for v in local["summary"]["train"].values())
 
 
+def test_concurrent_pushes_of_two_configs_keep_both_in_the_card(hub, tmp_path):
+    folder = tmp_path / "local"
+    for extra in ((), ("--num-languages", "3")):
+        assert _cli(hub, *extra, "--output", str(folder), *SMALL).returncode == 0
+    names = ("L2-r50-50", "L3-r33.3-33.3-33.3")
+    # both commits wait on the server, so the second is made on the same parent as the first: it must be refused
+    hub.fault(r"^POST /api/datasets/tester/race/commit/", status=None, delay=1.5, times=2)
+    pushed = _python(
+        hub,
+        f"""
+        import json, threading
+        from hf_clonelang.hub.push import push_cloned_corpus
+        out = {{}}
+        def push(name):
+            try:
+                out[name] = push_cloned_corpus({str(folder)!r}, name, "tester/race")
+            except Exception as err:
+                out[name] = repr(err)
+        threads = [threading.Thread(target=push, args=(name,)) for name in {names!r}]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        print(json.dumps(out))
+        """,
+    )
+    assert all("/commit/" in url for url in pushed.values()), pushed
+    files = set(hub.files("tester/race"))
+    for name in names:
+        assert {f"data/{name}/train-00000-of-00001.parquet", f"data/{name}/info.json"} <= files
+        assert f"tokenizer/{name}/cloned_tokenizer.json" in files
+    meta = _card_meta(hub, "tester/race")
+    assert {c["config_name"] for c in meta["configs"]} == set(names)
+    assert {d["config_name"] for d in meta["dataset_info"]} == set(names)
+    commits = [r for r in hub.state.requests if r.startswith("POST /api/datasets/tester/race/commit/")]
+    assert len(commits) == 3  # the two racing commits and the retry of the refused one
+
+
+def test_card_metadata_names_features_rows_and_old_info_files(hub, tmp_path):
+    from huggingface_hub import DatasetCard
+
+    from hf_clonelang.hub.cards import render_dataset_card
+
+    folder = tmp_path / "local"
+    assert _cli(hub, "--ratios", "0.9,0.1", "--output", str(folder), *SMALL).returncode == 0
+    info = json.loads((folder / "data" / "L2-r90-10" / "info.json").read_text())
+    card = DatasetCard.load(folder / "README.md")
+    assert card.data.license == "apache-2.0" and card.data.language == ["en"]
+    assert {"hf-clonelang", "cloned-languages", "language-imbalance"} <= set(card.data.tags)
+    (entry,) = card.data.dataset_info
+    assert entry["config_name"] == "L2-r90-10"
+    assert {f["name"] for f in entry["features"]} == {"input_ids", "language", "block_id"}
+    rows = {s["name"]: s["num_examples"] for s in entry["splits"]}
+    assert rows["validation_L2"] == 8 and rows["train"] == sum(v["blocks"] for v in info["summary"]["train"].values())
+
+    # an info.json from before `features`, `splits` and `share_special_tokens`
+    old = {k: v for k, v in info.items() if k not in ("features", "splits")}
+    old["config"] = {k: v for k, v in info["config"].items() if k != "share_special_tokens"} | {
+        "clone_specials": False
+    }
+    old["tokenizer"] = {
+        k: v for k, v in info["tokenizer"].items() if k not in ("share_special_tokens", "shared_ids_description")
+    }
+    old_card = DatasetCard(render_dataset_card([old], location="me/old", is_repo=True))
+    assert "| shared ids | special tokens shared |" in old_card.text
+    (old_entry,) = old_card.data.dataset_info
+    assert {s["name"]: s["num_examples"] for s in old_entry["splits"]} == rows and "features" not in old_entry
+
+
 @pytest.mark.parametrize("fault", [{"status": 500}, {"status": 403}, {"drop": True}])
 def test_failed_push_keeps_the_local_folder_and_can_be_retried(hub, tmp_path, fault):
     out = tmp_path / "local"
     hub.fault(r"^POST /api/datasets/tester/clones/commit/", **fault)
-    failed = _cli(hub, "--output", str(out), "--push-to-hub", "tester/clones", *SMALL)
+    failed = _cli(hub, "--output", str(out), "--push_to_hub", "--hub_dataset_id", "tester/clones", *SMALL)
     assert failed.returncode == 2
     last = failed.stderr.strip().splitlines()[-1]
     assert last.startswith("hf-clonelang build: error: pushing 'L2-r50-50' to dataset repo 'tester/clones' failed: ")
@@ -95,7 +175,9 @@ def test_failed_push_keeps_the_local_folder_and_can_be_retried(hub, tmp_path, fa
     assert not any(f.startswith("data/") for f in hub.files("tester/clones"))  # nothing half-committed
 
     hub.clear_faults()
-    retried = _cli(hub, "--output", str(out), "--push-to-hub", "tester/clones", *SMALL)  # the same command again
+    retried = _cli(
+        hub, "--output", str(out), "--push_to_hub", "--hub_dataset_id", "tester/clones", *SMALL
+    )  # the same command again
     assert retried.returncode == 0, retried.stderr[-2000:]
     assert "already built" in retried.stdout and "pushed L2-r50-50" in retried.stdout
     assert sorted(p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file()) == built
@@ -103,14 +185,26 @@ def test_failed_push_keeps_the_local_folder_and_can_be_retried(hub, tmp_path, fa
 
 
 def test_repushing_a_config_replaces_its_files(hub, tmp_path):
-    assert _cli(hub, "--output", str(tmp_path / "a"), "--push-to-hub", "tester/c", *SMALL).returncode == 0
+    assert (
+        _cli(hub, "--output", str(tmp_path / "a"), "--push_to_hub", "--hub_dataset_id", "tester/c", *SMALL).returncode
+        == 0
+    )
     before = set(hub.files("tester/c"))
     stale = (
         hub.state.repo_dir("datasets", "tester/c") / "files" / "data" / "L2-r50-50" / "train-00001-of-00002.parquet"
     )
     stale.write_bytes(b"left over from an earlier push")
     rebuilt = _cli(
-        hub, "--output", str(tmp_path / "a"), "--overwrite", "--seed", "1", "--push-to-hub", "tester/c", *SMALL
+        hub,
+        "--output",
+        str(tmp_path / "a"),
+        "--overwrite",
+        "--corpus_seed",
+        "1",
+        "--push_to_hub",
+        "--hub_dataset_id",
+        "tester/c",
+        *SMALL,
     )
     assert rebuilt.returncode == 0, rebuilt.stderr[-2000:]
     assert set(hub.files("tester/c")) == before  # the stale shard is gone
@@ -128,12 +222,12 @@ def test_base_text_from_a_hub_dataset_by_name(hub, tmp_path):
     """,
     )
     out = tmp_path / "from_hub"
-    built = _cli(hub, "--base", "tester/texts", "--text-column", "story", "--output", str(out), *SMALL[2:])
+    built = _cli(hub, "--dataset_name", "tester/texts", "--text-column", "story", "--output", str(out), *SMALL[2:])
     assert built.returncode == 0, built.stderr[-2000:]
     info = json.loads((out / "data" / "L2-r50-50" / "info.json").read_text())
     assert info["config"]["base"]["source"] == "tester/texts"
     assert sum(v["blocks"] for v in info["summary"]["train"].values()) > 100
-    wrong = _cli(hub, "--base", "tester/texts", "--output", str(tmp_path / "x"), *SMALL[2:])
+    wrong = _cli(hub, "--dataset_name", "tester/texts", "--output", str(tmp_path / "x"), *SMALL[2:])
     assert wrong.returncode == 2 and "text column 'text' not found" in wrong.stderr
     assert "available columns are n, story" in wrong.stderr and not (tmp_path / "x").exists()
 
