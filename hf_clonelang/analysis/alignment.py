@@ -8,7 +8,7 @@ every transformer block's output — the residual stream, read with forward hook
   non-padding positions of each pair of blocks, then over pairs (the paper's measure). Batched; the original
   analysis needed batch size 1.
 * ``hidden_cosine_centred``: the same after subtracting each language's mean state per layer. At small scale the
-  raw cosine is dominated by a language-identity offset (notes/cpu-scale.md); centring removes it.
+  raw cosine is dominated by a language-identity offset (docs/analysis.md); centring removes it.
 * ``retrieval_at_1``: for each block in language a (mean-pooled and centred representation), is its nearest
   block in language b the parallel one?
 * ``cka``: linear CKA between the pooled representations of the blocks in the two languages.

@@ -102,7 +102,8 @@ class AlignmentCallback(TrainerCallback):
         if metrics is not None:
             metrics.update(flat)
         state.log_history.append({**flat, "step": state.global_step})
-        logger.info("alignment at step %d: %s", state.global_step, flat)
+        if state.is_world_process_zero:
+            logger.info("alignment at step %d: %s", state.global_step, flat)
 
 
 def _unwrap(model: Any) -> Any:

@@ -16,7 +16,7 @@ Two estimators of the monolingual curve, each labelled wherever a number comes f
   with per-point relative errors and a verdict (``acceptable``: b > 0.02 and no point missed by more than 5%).
 * ``loglog-interpolation`` — linear interpolation of log PPL against log x between the monolingual points: no
   model, exact at every point. Small, step-starved runs can make the power law collapse (b -> 0;
-  notes/cpu-scale.md), and then only this one is meaningful.
+  docs/reproduction.md), and then only this one is meaningful.
 
 `monolingual_curves` gives both; `fit_power_law` (with ``fallback=True``) gives the power law, or the interpolation
 when the fit is not acceptable. Inverting outside the monolingual points raises instead of extrapolating silently.

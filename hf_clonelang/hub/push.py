@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import fnmatch
 import json
+import logging
 import os
 import random
 import re
@@ -20,6 +21,8 @@ from typing import Any
 from ..common import CorpusFiles, RunFiles
 from ..errors import ConfigError, HubError, one_line
 from .cards import order_infos, read_infos, render_dataset_card, render_model_card
+
+logger = logging.getLogger(__name__)
 
 TIMEOUT_ENV = "HF_CLONELANG_HUB_TIMEOUT"
 DEFAULT_TIMEOUT = 60.0
@@ -53,9 +56,13 @@ def apply_timeout_from_env() -> float:
     default ones, with a timeout. For entry points: call once at start, before any Hub request.
     """
     from huggingface_hub import set_async_client_factory, set_client_factory
-    from huggingface_hub.utils._http import default_async_client_factory, default_client_factory
 
     seconds = timeout_from_env()
+    try:  # the library's own clients; only the factories' setters are exported
+        from huggingface_hub.utils._http import default_async_client_factory, default_client_factory
+    except ImportError:  # a huggingface_hub that moved them: keep its clients as they are
+        logger.warning("huggingface_hub has no default_client_factory: Hub requests keep the library's timeout")
+        return seconds
 
     def client() -> Any:
         made = default_client_factory()
@@ -120,32 +127,6 @@ def push_run(
     except Exception as err:  # network and HTTP errors of every kind: one line with the cause
         raise HubError(f"pushing run {run} to model repo {repo_id!r} failed: {one_line(err)}") from err
     return commit.commit_url
-
-
-def checkpoint_pusher(repo_id: str, strategy: str, **push_kwargs: Any) -> Any:
-    """A `TrainerCallback` that pushes checkpoints as ``hub_strategy`` asks (``every_save``: the checkpoint's model
-    to the repo root; ``checkpoint``: to ``last-checkpoint/``; ``all_checkpoints``: to ``checkpoint-N/``).
-    A failed checkpoint push prints one line and training goes on; the final push comes after local saving."""
-    from transformers import TrainerCallback  # here, not at the top: corpus pushing must not load the Trainer
-
-    class CheckpointPusher(TrainerCallback):
-        def on_save(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
-            if not state.is_world_process_zero:
-                return
-            checkpoint = Path(args.output_dir) / f"checkpoint-{state.global_step}"
-            where = {"every_save": "", "checkpoint": "last-checkpoint"}.get(strategy, checkpoint.name)
-            try:
-                push_run(
-                    checkpoint,
-                    repo_id,
-                    path_in_repo=where,
-                    commit_message=f"Checkpoint at step {state.global_step}",
-                    **push_kwargs,
-                )
-            except (HubError, ConfigError) as err:
-                print(f"warning: {err} (training goes on; the final push comes after it)", flush=True)
-
-    return CheckpointPusher()
 
 
 # ---------------------------------------------------------------------- cloned corpora

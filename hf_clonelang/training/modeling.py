@@ -24,7 +24,7 @@ from typing import Any
 from ..errors import ConfigError
 
 PRESETS: dict[str, dict[str, int]] = {
-    "tiny": {"n_layer": 2, "n_embd": 128, "n_head": 4},  # CPU: TEff shows already (notes/cpu-scale.md)
+    "tiny": {"n_layer": 2, "n_embd": 128, "n_head": 4},  # CPU: TEff shows already (docs/reproduction.md)
     "cpu": {"n_layer": 4, "n_embd": 128, "n_head": 4},  # CPU: the smallest size where alignment shows
     "mini": {"n_layer": 4, "n_embd": 512, "n_head": 8},  # the paper's mini's layers and width (attention: 8 x 64)
     "small": {"n_layer": 12, "n_embd": 768, "n_head": 12},  # the paper's small (GPT-2 small)

@@ -117,7 +117,8 @@ class ImbalanceTrainer(Trainer):
             steps = sampler.available // self.samples_per_step
             if steps < 1:
                 raise ConfigError("pool_exhausted='stop': a language runs out of rows before the first step")
-            logger.warning("pool_exhausted='stop': a language's rows run out after %d of %d steps", steps, a.max_steps)
+            if self.is_world_process_zero():
+                logger.warning("pool_exhausted='stop': a language runs out after %d of %d steps", steps, a.max_steps)
             a.max_steps = steps
             sampler.length = steps * self.samples_per_step
         return sampler
@@ -147,7 +148,7 @@ class ImbalanceTrainer(Trainer):
         opt_model = self.model if model is None else model
         scale = float(getattr(opt_model.config, EMBEDDING_SCALE_KEY, None) or 1.0)
         embedding = opt_model.get_input_embeddings().weight
-        if given and scale != 1.0:
+        if given and scale != 1.0 and self.is_world_process_zero():
             logger.warning(
                 "the model's input embedding carries a folded factor of %.4g but the optimizer was given: give its "
                 "input embedding %.4g x the learning rate to train as the paper's model",

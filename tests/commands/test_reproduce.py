@@ -22,6 +22,7 @@ def _table(report, heading):
     return [line for line in section.splitlines() if line.startswith("|") and not line.startswith("|---")][1:]
 
 
+@pytest.mark.slow  # a whole small grid, trained and analysed
 def test_the_report_has_every_table_filled(finished_grid):
     out, results = finished_grid
     report = (out / "report.md").read_text()
@@ -59,6 +60,7 @@ def test_the_report_has_every_table_filled(finished_grid):
     )
 
 
+@pytest.mark.slow  # a whole small grid, trained and analysed
 def test_finished_runs_are_skipped_and_other_settings_refused(finished_grid):
     out, _ = finished_grid
     stamps = {p: p.stat().st_mtime_ns for p in out.glob("runs/*/all_results.json")}
@@ -73,6 +75,7 @@ def test_finished_runs_are_skipped_and_other_settings_refused(finished_grid):
         run_grid("test", "embedded", out, extra_args=["--tie_word_embeddings", "true"])
 
 
+@pytest.mark.slow  # a whole small grid, trained and analysed
 def test_align_a_finished_run(finished_grid, tmp_path, capsys):
     out, _ = finished_grid
     target = tmp_path / "align.json"

@@ -210,6 +210,7 @@ def test_repushing_a_config_replaces_its_files(hub, tmp_path):
     assert set(hub.files("tester/c")) == before  # the stale shard is gone
 
 
+@pytest.mark.slow  # a dataset repo read by load_dataset, then a build
 def test_base_text_from_a_hub_dataset_by_name(hub, tmp_path):
     _python(
         hub,
