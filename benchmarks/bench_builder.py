@@ -21,8 +21,8 @@ import tempfile
 import time
 
 from hf_clonelang import BaseCorpus, ClonedCorpusConfig, train_byte_level_bpe
-from hf_clonelang.data.corpora import _batched
 from hf_clonelang.data.corpus_folder import save_cloned_corpus
+from hf_clonelang.data.packing import _batched
 
 
 def plain_encoding(corpus: BaseCorpus, tokenizer, batch_size: int = 1000) -> tuple[int, float]:

@@ -9,8 +9,8 @@ the transformers Trainer).
 
 __version__ = "0.1.0"
 
+from .data.base_text import BaseCorpus, embedded_dataset
 from .data.builder import ClonedCorpusBuilder, ClonedCorpusConfig, default_config_name
-from .data.corpora import BaseCorpus, embedded_dataset
 from .data.tokenizers import train_byte_level_bpe
 from .errors import ConfigError
 from .tokenization import ClonedTokenizer

@@ -14,7 +14,7 @@ from typing import Any
 
 from ..common import check_anchors, check_clone_fraction
 from ..errors import ConfigError
-from .corpora import EMBEDDED, SAMPLE_BY
+from .base_text import EMBEDDED, SAMPLE_BY
 
 _LEGACY_KEYS = {"cloned_corpus_config": "corpus_config_name"}
 """Names of older run folders' ``run_info.json`` ``data`` entries, and what they are called now."""
@@ -97,7 +97,7 @@ class CorpusArguments:
 
     def base_corpus(self) -> Any:
         """The `BaseCorpus` these arguments name."""
-        from .corpora import BaseCorpus
+        from .base_text import BaseCorpus
 
         return BaseCorpus.from_spec(
             self.train_files or self.dataset_name or EMBEDDED,

@@ -32,7 +32,8 @@ from tqdm.auto import tqdm
 from ..common import CITATION, INT32_MAX, check_anchors, check_clone_fraction, check_num_languages
 from ..errors import ConfigError
 from ..tokenization import ClonedTokenizer
-from .corpora import BaseCorpus, BlockPacker, BlockStore, tokenize_and_pack
+from .base_text import BaseCorpus
+from .packing import BlockPacker, BlockStore, tokenize_and_pack
 from .tokenizers import train_byte_level_bpe
 
 FEATURES = datasets.Features(

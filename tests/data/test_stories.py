@@ -6,7 +6,7 @@ import re
 from collections import Counter
 from importlib.resources import files
 
-from hf_clonelang.data.corpora import BaseCorpus, embedded_dataset
+from hf_clonelang.data.base_text import BaseCorpus, embedded_dataset
 from hf_clonelang.data.stories import GRAMMAR_VERSION, TOPICS, grammar_version, stories, story
 
 
