@@ -109,7 +109,7 @@ class ImbalanceTrainingArguments(TrainingArguments):
         default="0.9,0.1",
         metadata={
             "help": "Language probabilities over training, e.g. 0.9,0.1 (constant), 0.1_0.9 (equal stages of "
-            "p(L2)), linear:0.1@0_0.5@1, l1:0.5, temperature:0.3 (see the README for the grammar)."
+            "p(L2)), linear:0.1@0_0.5@1, l1:0.5, temperature:0.3 (grammar: docs/training.md)."
         },
     )
     num_languages: int = field(default=2, metadata={"help": "Number of cloned languages N (numbered 1..N)."})
