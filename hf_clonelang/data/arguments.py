@@ -83,6 +83,24 @@ class CorpusArguments:
             raise ConfigError(
                 f"dataset_name={self.dataset_name!r} and train_files are both given: the base text comes from one"
             )
+        if self.cloned_corpus:  # a built corpus brings its own text, tokenizer and blocks
+            defaults = CorpusArguments.__dataclass_fields__
+            ignored = [
+                f"--{name} {getattr(self, name)}"
+                for name in self.building_options()
+                if getattr(self, name) != defaults[name].default
+            ]
+            if ignored:
+                raise ConfigError(
+                    f"{', '.join(ignored)} cannot apply to --cloned_corpus {self.cloned_corpus}: a built corpus "
+                    "keeps the settings it was built with (build another one with hf-clonelang build)"
+                )
+
+    @classmethod
+    def building_options(cls) -> list[str]:
+        """The options that say how a corpus is built (all but the built corpus, its config and the cache)."""
+        own = {"cloned_corpus", "corpus_config_name", "corpus_cache_dir"}
+        return [f.name for f in dataclasses.fields(cls) if f.name not in own]
 
     @classmethod
     def from_run_info(cls, data: dict[str, Any]) -> CorpusArguments:
@@ -137,7 +155,7 @@ class CorpusArguments:
         if self.cloned_corpus:
             from .corpus_folder import load_cloned_corpus
 
-            dsd, tok = load_cloned_corpus(self.cloned_corpus, self.corpus_config_name)
+            dsd, tok = load_cloned_corpus(self.cloned_corpus, self.corpus_config_name, cache_dir=self.corpus_cache_dir)
             if tok.num_languages != num_languages:
                 raise ConfigError(
                     f"num_languages={num_languages} but corpus {self.cloned_corpus} has {tok.num_languages} languages"

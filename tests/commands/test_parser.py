@@ -50,6 +50,7 @@ def test_build_and_training_share_the_corpus_options():
     [
         (["--train_sampling_strategy", "sequential"], "train_sampling_strategy='sequential' is not allowed"),
         (["--max_eval_blocks", "0"], "max_eval_blocks=0 is not allowed"),
+        (["--cloned_corpus", "me/c", "--vocab_size", "300"], "--vocab_size 300 cannot apply to --cloned_corpus"),
         (["--no_such_flag", "1"], "unknown arguments: --no_such_flag 1"),
         (["--confi", "x.yaml"], "unknown arguments: --confi"),  # no prefix matching (--config_name exists too)
         (["--dataset_name", "me/texts", "--train_files", "a.txt"], "train_files are both given"),

@@ -23,8 +23,8 @@ TINY = {
 }  # fmt: skip
 
 
-def _flags(**overrides):
-    merged = {**TINY, **overrides}
+def _flags(*left_out, **overrides):
+    merged = {k: v for k, v in {**TINY, **overrides}.items() if k not in left_out}
     return [x for k, v in merged.items() for x in (f"--{k}", str(v))]
 
 
@@ -209,5 +209,7 @@ def test_bad_input_stops_before_training(tmp_path, capsys, corpus_cache, l1_only
     _fails(capsys, [*base, "--model_name_or_path", str(tmp_path / "small")], "embedding has 50 rows")
     GPT2Config(n_positions=16, n_layer=1, n_embd=16, n_head=2).save_pretrained(tmp_path / "short")
     _fails(capsys, [*base, "--config_name", str(tmp_path / "short")], "block_size=32 is larger than the model's")
-    _fails(capsys, [*base, "--cloned_corpus", l1_only_corpus], "no rows in language L2")
+    pool = _flags("max_documents", "vocab_size", "block_size", "eval_blocks", output_dir=tmp_path / "o")
+    _fails(capsys, [*pool, "--cloned_corpus", l1_only_corpus], "no rows in language L2")
+    _fails(capsys, [*base, "--cloned_corpus", l1_only_corpus], "--max_documents 400, --vocab_size 300")
     assert not (tmp_path / "o" / "model.safetensors").exists()
