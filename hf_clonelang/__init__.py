@@ -1,14 +1,17 @@
 """hf_clonelang: cloned-language experiments on language imbalance (Schäfer et al., 2024) on the Hugging Face stack.
 
 Public API: `ClonedTokenizer` (one base tokenizer, N languages in disjoint id ranges), `BaseCorpus` (where base
-text comes from), `ClonedCorpusBuilder` / `ClonedCorpusConfig` (the `datasets` builder), `LanguageSchedule`
-(language probabilities over training), `ImbalanceTrainer` / `ImbalanceTrainingArguments`, and the paper's
-alignment measures `hidden_alignment` / `gradient_alignment` (the last four imported lazily: they pull in torch and
-the transformers Trainer).
+text comes from), `ClonedCorpusBuilder` / `ClonedCorpusConfig` (the `datasets` builder), `CorpusArguments` (the
+corpus options of every command), `LanguageSchedule` (language probabilities over training),
+`ImbalanceTrainer` / `ImbalanceTrainingArguments`, `AlignmentCallback` (alignment at every evaluation of any
+Trainer), and the paper's alignment measures `hidden_alignment` / `gradient_alignment` (the last five imported
+lazily: they pull in torch and the transformers Trainer). The layers below: `data`, `training`, `analysis`,
+`hub`, `commands` (see docs/development.md).
 """
 
 __version__ = "0.1.0"
 
+from .data.arguments import CorpusArguments
 from .data.base_text import BaseCorpus, embedded_dataset
 from .data.builder import ClonedCorpusBuilder, ClonedCorpusConfig, default_config_name
 from .data.tokenizers import train_byte_level_bpe
@@ -20,7 +23,7 @@ from .vocab import SHARED
 _LAZY = {
     "AlignmentCallback": "analysis.callback",
     "ImbalanceTrainer": "training.trainer",
-    "ImbalanceTrainingArguments": "training.trainer",
+    "ImbalanceTrainingArguments": "training.arguments",
     "hidden_alignment": "analysis.alignment",
     "gradient_alignment": "analysis.alignment",
 }
@@ -42,6 +45,7 @@ __all__ = [
     "ClonedCorpusConfig",
     "ClonedTokenizer",
     "ConfigError",
+    "CorpusArguments",
     "ImbalanceTrainer",
     "ImbalanceTrainingArguments",
     "LanguageSchedule",
