@@ -9,10 +9,12 @@ It overrides as little as it can:
   count to its language's running totals (on device; reduced across processes only when logging);
 * `log` adds ``train_loss_L{k}`` (token-mean NLL since the last log) and ``train_tokens_L{k}`` (cumulative input
   tokens, counted from the sampler's stream) to every training log, and ``*_ppl`` beside every ``eval_L{k}_loss``;
-* `evaluate` adds the alignment summary on a fixed set of parallel blocks (mean hidden cosine, raw and centred,
-  retrieval@1, gradient cosine, clone-embedding cosine per language pair; per-layer values appended to
-  ``alignment_history.jsonl`` in the run folder), switchable with ``alignment_blocks``;
-* `create_model_card` writes hf_clonelang's card instead of Trainer's (which cannot read per-language results).
+* `evaluate` adds the alignment summary of an `AlignmentCallback` on a fixed set of parallel blocks (mean hidden
+  cosine, raw and centred, retrieval@1, gradient cosine, clone-embedding cosine per language pair; per-layer values
+  appended to ``alignment_history.jsonl`` in the run folder), switchable with ``alignment_blocks``;
+* `create_model_card` writes hf_clonelang's card instead of Trainer's (which cannot read per-language results);
+* publishing stays Trainer's (``--push_to_hub``, ``--hub_strategy``): checkpoint pushes are Trainer's own, in the
+  background, and `push_to_hub` sends the run folder as it is, in one commit with a card written for the repo.
 
 Evaluate every language on its own fixed split with ``eval_dataset={"L1": ..., "L2": ...}``: the held-out sets
 never move with the schedule.
