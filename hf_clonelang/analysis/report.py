@@ -23,7 +23,7 @@ from typing import Any
 import jinja2
 import numpy as np
 
-from ..common import block_mean
+from ..common import RunFiles, block_mean
 from ..errors import ConfigError
 from ..hub.cards import write_model_card
 from .efficiency import ESTIMATORS, PowerLaw, mlpe, monolingual_curves, token_efficiency
@@ -64,7 +64,7 @@ FIGURES = ("power_law", "ppl_vs_p", "lengths", "alignment")  # the report's figu
 
 
 def _load(run_dir: Path) -> dict[str, Any]:
-    return json.loads((run_dir / "all_results.json").read_text())
+    return json.loads((run_dir / RunFiles.ALL_RESULTS).read_text())
 
 
 def _teff(ppl: float, tokens: float, law: PowerLaw, budget: float) -> dict[str, Any]:
@@ -118,7 +118,7 @@ def analyse(out: Path, scale: Any, runs: list[Any], align_blocks: int) -> dict[s
         if laws:  # the run's model card shows TEff once monolingual references exist
             teffs = {k: v["teff"] for k, v in run["languages"].items() if "teff" in v}
             fits = {name: law.describe() for name, law in laws.items()}
-            (run_dir / "efficiency.json").write_text(json.dumps({**teffs, "fits": fits}, indent=2) + "\n")
+            (run_dir / RunFiles.EFFICIENCY).write_text(json.dumps({**teffs, "fits": fits}, indent=2) + "\n")
     results["settings"] = _by_setting(results["runs"])
     for r in runs:
         if r.kind == "multi":
@@ -135,7 +135,7 @@ def _analyse_run(
     from .runs import align_run
 
     res = _load(run_dir)
-    info = json.loads((run_dir / "run_info.json").read_text())
+    info = json.loads((run_dir / RunFiles.RUN_INFO).read_text())
     langs = {}
     for k in range(1, spec.num_languages + 1):
         ppl, tokens = res[f"eval_L{k}_ppl"], res[f"train_tokens_L{k}"]
@@ -153,7 +153,7 @@ def _analyse_run(
         "languages": langs,
     }
     if spec.num_languages == 2:
-        cached = run_dir / "alignment_eval.json"
+        cached = run_dir / RunFiles.ALIGNMENT_EVAL
         pairs = min(gradient_pairs, align_blocks)
         if not cached.is_file() or json.loads(cached.read_text()).get("L1-L2", {}).get("gradient_pairs") != pairs:
             report = align_run(run_dir, blocks=align_blocks, gradient_blocks=pairs)

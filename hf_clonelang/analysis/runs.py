@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from ..common import RunFiles
 from ..errors import ConfigError
 from ..tokenization import ClonedTokenizer
 
@@ -28,7 +29,7 @@ def resolve_run(path_or_repo: str | os.PathLike, revision: str | None = None, to
                 str(path_or_repo),
                 revision=revision,
                 token=token,
-                ignore_patterns=["checkpoint-*/*", "*.bin", "training_args.bin"],
+                ignore_patterns=[f"{RunFiles.CHECKPOINTS}/*", "*.bin", RunFiles.TRAINING_ARGS],
             )
         )
     except Exception as err:  # not a folder and not a reachable repo: say which
@@ -40,7 +41,7 @@ def load_run(path_or_repo: str | os.PathLike) -> tuple[Any, ClonedTokenizer, dic
     from transformers import AutoModelForCausalLM
 
     run = resolve_run(path_or_repo)
-    info_path = run / "run_info.json"
+    info_path = run / RunFiles.RUN_INFO
     if not info_path.is_file():
         raise ConfigError(f"{path_or_repo} has no run_info.json: it is not a run written by run_clm_imbalance.py")
     info = json.loads(info_path.read_text())

@@ -60,14 +60,14 @@ def run_align(args: argparse.Namespace) -> int:
 
     from ..analysis.plots import plot_alignment_comparison
     from ..analysis.runs import align_run
-    from ..common import block_mean
+    from ..common import RunFiles, block_mean
 
     languages = _ints(args.languages, "--languages") if args.languages else None
     if args.blocks < 1:
         raise ConfigError(f"--blocks={args.blocks} is not allowed: it must be >= 1")
     report = align_run(args.run, languages=languages, blocks=args.blocks, split=args.split)
     local = Path(args.run)
-    output = Path(args.output) if args.output else (local if local.is_dir() else Path(".")) / "alignment.json"
+    output = Path(args.output) if args.output else (local if local.is_dir() else Path(".")) / RunFiles.ALIGNMENT
     output.parent.mkdir(parents=True, exist_ok=True)
     output.write_text(json.dumps(report, indent=2) + "\n")
     plot_alignment_comparison(report, output.with_suffix(".png"))

@@ -31,6 +31,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ..common import CorpusFiles, RunFiles
 from ..errors import ConfigError
 from ..training.recipes import CPU_RECIPE, PAPER_MODEL, PAPER_RECIPE
 
@@ -190,18 +191,19 @@ def corpus_flags(corpus: str) -> list[str]:
         return []
     if os.path.isfile(corpus):
         return ["--train_files", os.path.abspath(corpus)]
-    if os.path.isdir(corpus) and (Path(corpus) / "data").is_dir() and (Path(corpus) / "tokenizer").is_dir():
+    built = all((Path(corpus) / sub).is_dir() for sub in (CorpusFiles.DATA_DIR, CorpusFiles.TOKENIZER_DIR))
+    if os.path.isdir(corpus) and built:
         raise ConfigError(f"--corpus {corpus!r} is a built cloned corpus: reproduce needs base text")
     return ["--dataset_name", corpus]
 
 
 def _finished(run_dir: Path) -> bool:
-    return (run_dir / "all_results.json").is_file()
+    return (run_dir / RunFiles.ALL_RESULTS).is_file()
 
 
 def _launch(spec: RunSpec, argv: list[str], run_dir: Path, log: Path, gpus: queue.Queue) -> tuple[str, int, float]:
     """Run one training process (one CPU thread; with GPUs, alone on a GPU taken from ``gpus`` and given back)."""
-    if not _finished(run_dir) and any(run_dir.glob("checkpoint-*")):
+    if not _finished(run_dir) and any(run_dir.glob(RunFiles.CHECKPOINTS)):
         argv = [*argv, "--resume_from_checkpoint", "true"]
     env = {
         **os.environ,
