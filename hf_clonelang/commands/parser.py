@@ -30,9 +30,10 @@ def parse_dataclasses(types: Sequence[type], argv: Sequence[str], prog: str, des
     argv = list(argv)
     config, argv = _config_file(argv)
     flags = [*config_flags(config), *argv] if config else argv
-    *values, rest = parser.parse_args_into_dataclasses(flags, return_remaining_strings=True)
+    _, rest = parser.parse_known_args(flags)  # unknown flags first: before any value is checked
     if rest:
         raise ConfigError(f"unknown arguments: {' '.join(rest)} (see {prog} --help)")
+    values = parser.parse_args_into_dataclasses(flags)
     return tuple(v for v in values if dataclasses.is_dataclass(v))  # the --config namespace is dropped
 
 

@@ -68,5 +68,7 @@ def test_build_refuses_training_only_options(capsys):
 
     assert main(["build", "--output", "o", "--cloned_corpus", "me/c"]) == 2
     assert "--cloned_corpus is not allowed in build" in capsys.readouterr().err
+    assert main(["build", "--bogus", "1"]) == 2  # an unknown flag is named before any value is checked
+    assert "unknown arguments: --bogus 1" in capsys.readouterr().err
     assert main(["build", "--push_to_hub"]) == 2
     assert "--push_to_hub needs --hub_dataset_id" in capsys.readouterr().err
