@@ -27,6 +27,7 @@ from ..training.arguments import ImbalanceTrainingArguments, ModelArguments
 from .parser import parse_dataclasses
 
 PROG = "run_clm_imbalance.py"
+RETRY = "the run is saved locally: run the same command again to retry the push"
 
 
 def parse_args(argv: list[str] | None = None) -> tuple[ModelArguments, CorpusArguments, ImbalanceTrainingArguments]:
@@ -96,7 +97,10 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     trainer.save_metrics("all", metrics)
     trainer.save_state()
     write_run_files(trainer, model_args, corpus_args, fingerprint)
-    trainer.save_model()
+    try:
+        trainer.save_model()
+    except HubError as err:
+        raise HubError(f"{err}; {RETRY}") from err
     if args.push_to_hub and trainer.is_world_process_zero():
         print(f"pushed {args.output_dir} to {trainer.hub_model_id}")
     return metrics
@@ -112,7 +116,10 @@ def _push_finished_run(args: ImbalanceTrainingArguments) -> dict[str, Any]:
         repo = args.hub_model_id or Path(args.output_dir).resolve().name
         print(f"{args.output_dir} already holds this run: pushing it to {repo}")
         options = {"token": args.hub_token, "private": args.hub_private_repo, "revision": args.hub_revision}
-        url = push_run(args.output_dir, repo, **{k: v for k, v in options.items() if v is not None})
+        try:
+            url = push_run(args.output_dir, repo, **{k: v for k, v in options.items() if v is not None})
+        except HubError as err:
+            raise HubError(f"{err}; {RETRY}") from err
         print(f"pushed {args.output_dir} to {url}")
     return json.loads((Path(args.output_dir) / RunFiles.ALL_RESULTS).read_text())
 
@@ -121,13 +128,7 @@ def cli(argv: list[str] | None = None) -> None:
     """Entry point for scripts: clear one-line errors, and a clean exit of multi-process runs."""
     try:
         main(argv)
-    except HubError as err:
-        print(
-            f"{PROG}: error: {err}; the run is saved locally: run the same command again to retry the push",
-            file=sys.stderr,
-        )
-        sys.exit(2)
-    except ConfigError as err:
+    except (ConfigError, HubError) as err:
         print(f"{PROG}: error: {err}", file=sys.stderr)
         sys.exit(2)
     if int(os.environ.get("WORLD_SIZE", "1")) > 1:

@@ -235,3 +235,14 @@ def test_the_card_names_the_data_a_run_really_trained_on(tmp_path):
     hub = card_for({"cloned_corpus": "me/clones", "cloned_corpus_config": "L2-r90-10"})
     assert "[me/clones](https://huggingface.co/datasets/me/clones), config `L2-r90-10`" in hub.text
     assert hub.data.datasets == ["me/clones"]
+
+
+def test_a_repo_that_cannot_be_created_stops_the_run_before_training(hub, tmp_path, corpus_cache):
+    out = tmp_path / "run"
+    hub.fault(r"^POST /api/repos/create", times=1, status=500)
+    failed = _train(hub, out, corpus_cache, "--push_to_hub", "true", "--hub_model_id", "tester/no-repo", ok=False)
+    last = failed.stderr.strip().splitlines()[-1]
+    assert failed.returncode == 2 and "Traceback" not in failed.stderr
+    assert last.startswith("run_clm_imbalance.py: error: creating model repo 'tester/no-repo' failed: "), last
+    assert "retry the push" not in last  # nothing was trained, so nothing waits to be pushed
+    assert not (out / "model.safetensors").exists()
