@@ -7,8 +7,8 @@ Launch it as ``accelerate launch run_clm_imbalance.py [args | config.yaml [args]
 
 Data: the embedded stories by default; any `load_dataset` source or local files as base text (clone mode: base
 blocks put into the sampled language); or an already built cloned corpus, a folder or Hub repo plus config
-(pool mode: the rows keep their languages). ``--push_to_hub`` goes through the trainer, after the run folder is
-complete.
+(pool mode: the rows keep their languages). ``--push_to_hub`` is Trainer's: checkpoint pushes during training
+(``--hub_strategy``), and the final push once the run folder is complete.
 """
 
 from __future__ import annotations
@@ -92,17 +92,20 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     metrics.update({f"train_tokens_{k}": v for k, v in trainer.tokens_seen().items()})
     metrics.update({f"train_epochs_{k}": round(v, 4) for k, v in trainer.pool_epochs().items()})
 
-    # 5. The run folder, complete before anything is published: metrics, state, run_info, plots, card; the model
-    #    last, because Trainer's save_model pushes (through ImbalanceTrainer.push_to_hub) when --push_to_hub is set.
+    # 5. The run folder, complete before the final push: metrics, state, run_info, plots, card, the model; then
+    #    Trainer's push_to_hub sends it in one commit (checkpoint pushes went on during training, as Trainer does).
     trainer.save_metrics("all", metrics)
     trainer.save_state()
     write_run_files(trainer, model_args, corpus_args, fingerprint)
-    try:
+    if not args.push_to_hub:
         trainer.save_model()
+        return metrics
+    try:
+        url = trainer.push_to_hub()
     except HubError as err:
         raise HubError(f"{err}; {RETRY}") from err
-    if args.push_to_hub and trainer.is_world_process_zero():
-        print(f"pushed {args.output_dir} to {trainer.hub_model_id}")
+    if trainer.is_world_process_zero():
+        print(f"pushed {args.output_dir} to {url}")
     return metrics
 
 

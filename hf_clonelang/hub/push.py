@@ -105,20 +105,25 @@ def push_run(
     The local folder is only read. Any failure (HTTP error, timeout, dropped connection, a repo you cannot write)
     raises `HubError` with one line naming the cause; running the same push again retries it.
     """
-    from huggingface_hub import CommitOperationAdd, HfApi
+    from huggingface_hub import CommitOperationAdd, CommitOperationDelete, HfApi
 
     run = Path(run_dir)
     if not (run / "config.json").is_file():
         raise ConfigError(f"{run} holds no model (config.json): push a run folder written by run_clm_imbalance.py")
     prefix = f"{path_in_repo.strip('/')}/" if path_in_repo else ""
-    with_card = not prefix and (run / RunFiles.RUN_INFO).is_file()
     api = HfApi(token=token)
     try:
         url = api.create_repo(repo_id, exist_ok=True, private=private)
         repo = url.repo_id
-        operations = [CommitOperationAdd(prefix + p.relative_to(run).as_posix(), str(p)) for p in run_files(run)]
-        if with_card:
+        operations: list[Any] = [
+            CommitOperationAdd(prefix + p.relative_to(run).as_posix(), str(p)) for p in run_files(run)
+        ]
+        if not prefix:
             operations.append(CommitOperationAdd(RunFiles.CARD, render_model_card(run, repo).encode()))
+            # checkpoint pushes upload Trainer's pickled arguments (they may hold a token): the final push drops them
+            remote = set(api.list_repo_files(repo, revision=revision))
+            if RunFiles.TRAINING_ARGS in remote:
+                operations.append(CommitOperationDelete(RunFiles.TRAINING_ARGS))
         commit = api.create_commit(
             repo, operations, revision=revision, commit_message=commit_message or f"Upload run {run.name}"
         )

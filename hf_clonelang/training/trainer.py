@@ -320,28 +320,36 @@ class ImbalanceTrainer(Trainer):
         revision: str | None = None,
         private: bool | None = None,
         **kwargs: Any,
-    ) -> str | None:
-        """Push the run folder as it is on disk in one commit, with a model card written for the repo (the local
-        card keeps no repo id); checkpoint folders and Trainer's private files stay local. Trainer calls this from
-        `save_model` when ``push_to_hub`` is set, so save the model last: the training script writes metrics,
-        ``run_info.json``, plots and card first, and a failed push (a `HubError`) leaves a complete run behind that
-        the same command pushes again. Only the main process pushes; returns the commit URL there."""
+    ) -> Any:
+        """Trainer's push: save the model (on every process, as `save_model` requires), then push the output folder
+        from the main process, in one commit with a model card written for the repo (the local ``README.md`` keeps
+        no repo id; checkpoint folders and ``training_args.bin`` stay local, and a copy that a checkpoint push put
+        in the repo root is deleted). Returns the commit URL, or a `Future` of it with ``blocking=False``; a failure
+        raises `HubError` and leaves the local folder as it was. ``kwargs`` (Trainer's card options) are not used:
+        the card is hf_clonelang's."""
         self.callback_handler.on_push_begin(self.args, self.state, self.control)
-        if not self.is_world_process_zero():
-            return None
+        token = token if token is not None else self.args.hub_token
         if getattr(self, "hub_model_id", None) is None:
             self.init_hf_repo(token=token, private=private)
+        self.save_model(_internal_call=True)
+        if not self.is_world_process_zero():
+            return None
         self._finish_current_push()
         from ..hub.push import push_run
 
-        return push_run(
-            self.args.output_dir,
-            self.hub_model_id,
-            token=token if token is not None else self.args.hub_token,
-            private=private if private is not None else self.args.hub_private_repo,
-            revision=revision if revision is not None else self.args.hub_revision,
-            commit_message=commit_message,
-        )
+        push = {
+            "run_dir": self.args.output_dir,
+            "repo_id": self.hub_model_id,
+            "token": token,
+            "private": private if private is not None else self.args.hub_private_repo,
+            "revision": revision if revision is not None else self.args.hub_revision,
+            "commit_message": commit_message,
+        }
+        if blocking:
+            return push_run(**push)
+        from huggingface_hub import HfApi
+
+        return HfApi(token=token).run_as_future(push_run, **push)  # the Hub client's own background thread
 
 
 def _log_failed_push(job: Any) -> None:
