@@ -51,8 +51,11 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
 
         if not torch.cuda.is_available():  # several CPU processes: gloo, never silent independent copies
             os.environ.setdefault("ACCELERATE_USE_CPU", "1")
-    apply_timeout_from_env()
     model_args, corpus_args, args = parse_args(argv)
+    if args.disable_tqdm:  # the corpus build's bars too, not only the Trainer's
+        import datasets
+
+        datasets.disable_progress_bars()
 
     from ..training.run_folder import already_trained, final_evaluation, settings_fingerprint, write_run_files
 
@@ -130,6 +133,7 @@ def _push_finished_run(args: ImbalanceTrainingArguments) -> dict[str, Any]:
 def cli(argv: list[str] | None = None) -> None:
     """Entry point for scripts: clear one-line errors, and a clean exit of multi-process runs."""
     try:
+        apply_timeout_from_env()  # every Hub request of the run: $HF_CLONELANG_HUB_TIMEOUT, default 60 s
         main(argv)
     except (ConfigError, HubError) as err:
         print(f"{PROG}: error: {err}", file=sys.stderr)

@@ -58,6 +58,19 @@ class ModelArguments:
         },
     )
 
+    def __post_init__(self) -> None:
+        if self.model_name_or_path:  # a checkpoint brings its own architecture
+            architecture = ("config_name", "n_layer", "n_embd", "n_head", "tie_word_embeddings")
+            architecture += ("scale_input_embedding",)
+            given = [f"--{name} {getattr(self, name)}" for name in architecture if getattr(self, name) is not None]
+            if self.model_preset != "tiny":
+                given.insert(0, f"--model_preset {self.model_preset}")
+            if given:
+                raise ConfigError(
+                    f"{', '.join(given)} cannot apply to --model_name_or_path {self.model_name_or_path}: a checkpoint "
+                    "keeps its architecture (train from scratch without --model_name_or_path to choose one)"
+                )
+
 
 @dataclass
 class ImbalanceTrainingArguments(TrainingArguments):
@@ -164,7 +177,7 @@ class ImbalanceTrainingArguments(TrainingArguments):
     )
 
     max_eval_blocks: int | None = field(
-        default=None, metadata={"help": "Evaluate every language on at most this many held-out blocks."}
+        default=None, metadata={"help": "Validate every language on at most this many held-out blocks (not test)."}
     )
 
     def __post_init__(self) -> None:
@@ -177,6 +190,17 @@ class ImbalanceTrainingArguments(TrainingArguments):
             raise ConfigError(
                 f"train_sampling_strategy={self.train_sampling_strategy!r} is not allowed: the language schedule's "
                 "sampler decides the order (seeded by data_seed, else seed); leave it 'random'"
+            )
+        if self.alignment_blocks < 0 or self.alignment_gradient_blocks < 0:
+            raise ConfigError(
+                f"alignment_blocks={self.alignment_blocks}, alignment_gradient_blocks={self.alignment_gradient_blocks}"
+                " are not allowed: both must be >= 0 (0: off)"
+            )
+        default_epochs = TrainingArguments.__dataclass_fields__["num_train_epochs"].default
+        if self.max_steps > 0 and self.num_train_epochs != default_epochs:
+            raise ConfigError(
+                f"num_train_epochs={self.num_train_epochs} has no effect with max_steps={self.max_steps}: give "
+                "--max_steps -1 to train by epochs"
             )
         if self.max_eval_blocks is not None and self.max_eval_blocks < 1:
             raise ConfigError(f"max_eval_blocks={self.max_eval_blocks} is not allowed: it must be >= 1")

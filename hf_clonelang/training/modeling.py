@@ -138,12 +138,7 @@ def build_model(model_args: Any, vocab_size: int, block_size: int) -> Any:
     """A GPT-2 from a preset (or a given config / checkpoint), checked against the cloned vocabulary."""
     from transformers import AutoConfig, AutoModelForCausalLM
 
-    if model_args.model_name_or_path:
-        if model_args.scale_input_embedding is not None:
-            raise ConfigError(
-                "--scale_input_embedding applies to models trained from scratch, not to --model_name_or_path "
-                "(a checkpoint trained with it keeps the factor in its config)"
-            )
+    if model_args.model_name_or_path:  # ModelArguments refuses architecture options beside it
         config = AutoConfig.from_pretrained(model_args.model_name_or_path)
         check_model_fits(config, vocab_size, block_size)
         return AutoModelForCausalLM.from_pretrained(model_args.model_name_or_path)

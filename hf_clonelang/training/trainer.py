@@ -64,8 +64,6 @@ class ImbalanceTrainer(Trainer):
             raise ConfigError("ImbalanceTrainer needs processing_class=ClonedTokenizer(...)")
         if not isinstance(args, ImbalanceTrainingArguments):
             raise ConfigError("ImbalanceTrainer needs args=ImbalanceTrainingArguments(...)")
-        if args.alignment_blocks < 0 or args.alignment_gradient_blocks < 0:
-            raise ConfigError("alignment_blocks and alignment_gradient_blocks must be >= 0")
         if processing_class.num_languages != args.num_languages:
             raise ConfigError(
                 f"num_languages={args.num_languages} does not match the tokenizer's {processing_class.num_languages}"
@@ -102,6 +100,11 @@ class ImbalanceTrainer(Trainer):
         pool = a.data_mode == "pool" or (a.data_mode == "auto" and has_languages)
         if pool and not has_languages:
             raise ConfigError("data_mode='pool' needs a training set with a 'language' column")
+        if not pool and a.pool_exhausted != "repeat":
+            raise ConfigError(
+                f"pool_exhausted={a.pool_exhausted!r} applies to pool mode only: this training set has no 'language' "
+                "column (clone mode, where blocks never run out)"
+            )
         row_languages = np.asarray(self.blocks["language"]) if pool else None
         sizes = np.bincount(row_languages, minlength=a.num_languages + 1)[1:] if pool else None
         self.schedule = LanguageSchedule.from_string(a.language_schedule, a.num_languages, sizes=sizes)

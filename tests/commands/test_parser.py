@@ -50,6 +50,10 @@ def test_build_and_training_share_the_corpus_options():
     [
         (["--train_sampling_strategy", "sequential"], "train_sampling_strategy='sequential' is not allowed"),
         (["--max_eval_blocks", "0"], "max_eval_blocks=0 is not allowed"),
+        (["--alignment_blocks", "-1"], "alignment_blocks=-1, alignment_gradient_blocks=4 are not allowed"),
+        (["--num_train_epochs", "2"], "num_train_epochs=2.0 has no effect with max_steps=800"),
+        (["--model_name_or_path", "m", "--n_layer", "3"], "--n_layer 3 cannot apply to --model_name_or_path m"),
+        (["--model_name_or_path", "m", "--scale_input_embedding", "true"], "--scale_input_embedding True cannot"),
         (["--cloned_corpus", "me/c", "--vocab_size", "300"], "--vocab_size 300 cannot apply to --cloned_corpus"),
         (["--no_such_flag", "1"], "unknown arguments: --no_such_flag 1"),
         (["--confi", "x.yaml"], "unknown arguments: --confi"),  # no prefix matching (--config_name exists too)

@@ -132,6 +132,10 @@ def test_pool_lacking_a_language_is_refused(corpus, tmp_path):
     only_l1 = dsd["train"].filter(lambda row: row["language"] == 1)
     with pytest.raises(ConfigError, match="no rows in language L2"):
         ImbalanceTrainer(model=_model(tok), args=_args(tmp_path), train_dataset=only_l1, processing_class=tok)
+    blocks = dsd["train"].remove_columns(["language"])  # clone mode: blocks never run out
+    with pytest.raises(ConfigError, match="pool_exhausted='stop' applies to pool mode only"):
+        args = _args(tmp_path, pool_exhausted="stop")
+        ImbalanceTrainer(model=_model(tok), args=args, train_dataset=blocks, processing_class=tok)
 
 
 @pytest.mark.parametrize(
