@@ -55,6 +55,10 @@ class RunFiles:
     CHECKPOINTS = "checkpoint-*"
 
 
+GRID_CORPUS_CACHE = "corpus_cache"
+"""The folder of a reproduction grid (beside ``runs/``) where its runs build and find their corpora."""
+
+
 class CorpusFiles:
     """The layout of a cloned-corpus folder (see :mod:`hf_clonelang.data.corpus_folder`)."""
 

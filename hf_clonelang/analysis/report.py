@@ -23,7 +23,7 @@ from typing import Any
 import jinja2
 import numpy as np
 
-from ..common import RunFiles, block_mean
+from ..common import GRID_CORPUS_CACHE, RunFiles, block_mean
 from ..errors import ConfigError
 from ..hub.cards import write_model_card
 from .efficiency import ESTIMATORS, PowerLaw, mlpe, monolingual_curves, token_efficiency
@@ -153,10 +153,12 @@ def _analyse_run(
         "languages": langs,
     }
     if spec.num_languages == 2:
+        grid_cache = run_dir.parents[1] / GRID_CORPUS_CACHE  # <grid>/runs/<run>: the corpora the runs trained on
+        cache = str(grid_cache) if grid_cache.is_dir() else None
         cached = run_dir / RunFiles.ALIGNMENT_EVAL
         pairs = min(gradient_pairs, align_blocks)
         if not cached.is_file() or json.loads(cached.read_text()).get("L1-L2", {}).get("gradient_pairs") != pairs:
-            report = align_run(run_dir, blocks=align_blocks, gradient_blocks=pairs)
+            report = align_run(run_dir, blocks=align_blocks, gradient_blocks=pairs, corpus_cache_dir=cache)
             cached.write_text(json.dumps(report, indent=2) + "\n")  # measured with this version's definitions
         run["alignment"] = json.loads(cached.read_text())["L1-L2"]
     return run

@@ -49,11 +49,15 @@ def load_run(path_or_repo: str | os.PathLike) -> tuple[Any, ClonedTokenizer, dic
     return model, ClonedTokenizer.from_pretrained(run), info
 
 
-def parallel_blocks(info: dict[str, Any], split: str = "validation", blocks: int = 256) -> torch.Tensor:
-    """The first ``blocks`` held-out blocks of the run's corpus (base ids), the same text in every language."""
+def parallel_blocks(
+    info: dict[str, Any], split: str = "validation", blocks: int = 256, corpus_cache_dir: str | None = None
+) -> torch.Tensor:
+    """The first ``blocks`` held-out blocks of the run's corpus (base ids), the same text in every language; the
+    corpus is rebuilt from the run's settings, or found in ``corpus_cache_dir`` when it was built there."""
     from ..data.arguments import CorpusArguments
 
-    dsd, _ = CorpusArguments.from_run_info(info.get("data", {})).load(info["num_languages"])
+    corpus = CorpusArguments.from_run_info({**info.get("data", {}), "corpus_cache_dir": corpus_cache_dir})
+    dsd, _ = corpus.load(info["num_languages"])
     name = f"{split}_L1"
     if name not in dsd:
         raise ConfigError(f"split={split!r} is not allowed: use validation or test")
@@ -68,6 +72,7 @@ def align_run(
     split: str = "validation",
     gradient_blocks: int = 32,
     batch_size: int = 32,
+    corpus_cache_dir: str | None = None,
 ) -> dict[str, Any]:
     """The alignment report of a finished run: L1 (or the first of ``languages``) against each other language."""
     from .alignment import alignment_report
@@ -79,7 +84,7 @@ def align_run(
         raise ConfigError(
             f"languages={','.join(map(str, langs))} is not allowed: give two or more of 1..{tok.num_languages}"
         )
-    base = parallel_blocks(info, split, blocks)
+    base = parallel_blocks(info, split, blocks, corpus_cache_dir)
     counts = np.bincount(tok.to_base(base.numpy()).ravel(), minlength=tok.base_vocab_size)
     return alignment_report(
         model,

@@ -65,7 +65,9 @@ def run_align(args: argparse.Namespace) -> int:
     languages = _ints(args.languages, "--languages") if args.languages else None
     if args.blocks < 1:
         raise ConfigError(f"--blocks={args.blocks} is not allowed: it must be >= 1")
-    report = align_run(args.run, languages=languages, blocks=args.blocks, split=args.split)
+    report = align_run(
+        args.run, languages=languages, blocks=args.blocks, split=args.split, corpus_cache_dir=args.corpus_cache_dir
+    )
     local = Path(args.run)
     output = Path(args.output) if args.output else (local if local.is_dir() else Path(".")) / RunFiles.ALIGNMENT
     output.parent.mkdir(parents=True, exist_ok=True)
@@ -165,6 +167,12 @@ def build_parser() -> argparse.ArgumentParser:
     align.add_argument("--blocks", type=int, default=256, help="parallel blocks (default: 256)")
     align.add_argument("--split", default="validation", help="validation (default) or test")
     align.add_argument("--output", default=None, help="JSON file (default: RUN/alignment.json)")
+    align.add_argument(
+        "--corpus_cache_dir",
+        "--corpus-cache-dir",
+        default=None,
+        help="where the run's corpus is (re)built and cached (default: the datasets cache)",
+    )
     align.set_defaults(func=run_align)
 
     push = sub.add_parser(

@@ -31,7 +31,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..common import CorpusFiles, RunFiles
+from ..common import GRID_CORPUS_CACHE, CorpusFiles, RunFiles
 from ..errors import ConfigError
 from ..training.recipes import CPU_RECIPE, PAPER_MODEL, PAPER_RECIPE
 
@@ -274,7 +274,7 @@ def run_grid(
     out = Path(output).absolute()
     flags = corpus_flags(corpus)
     runs = grid(scale, seeds, ten_languages, lengths)
-    cache = out / "corpus_cache"
+    cache = out / GRID_CORPUS_CACHE
     if corpus == "embedded" and scale.budget_tokens > 100_000_000:
         logger.warning(
             "--corpus embedded (generated stories, a few million tokens) at --scale %s (%s tokens per run): every run "

@@ -110,8 +110,9 @@ class CorpusArguments:
         return cls(**{k: v for k, v in values.items() if k in known and v is not None})
 
     def to_dict(self) -> dict[str, Any]:
-        """The settings that are set (None left out), as ``run_info.json`` records them."""
-        return {k: v for k, v in dataclasses.asdict(self).items() if v is not None}
+        """The settings that decide the corpus (None left out), as ``run_info.json`` records them: not the cache
+        folder, which belongs to the machine (a pushed run must not carry it, a rerun elsewhere is the same run)."""
+        return {k: v for k, v in dataclasses.asdict(self).items() if v is not None and k != "corpus_cache_dir"}
 
     def base_corpus(self) -> Any:
         """The `BaseCorpus` these arguments name."""

@@ -29,6 +29,11 @@ _NOT_SETTINGS = (
     "save_",
     "logging_",
     "dataloader_num_workers",
+    "dataloader_pin_memory",
+    "dataloader_persistent_workers",
+    "dataloader_prefetch_factor",
+    "use_cpu",
+    "local_rank",
 )
 """Training arguments that say where a run is written or pushed, not what it trains."""
 

@@ -79,7 +79,9 @@ def test_finished_runs_are_skipped_and_other_settings_refused(finished_grid):
 def test_align_a_finished_run(finished_grid, tmp_path, capsys):
     out, _ = finished_grid
     target = tmp_path / "align.json"
-    assert main(["align", str(out / "runs" / "bi-90-10-s0"), "--blocks", "12", "--output", str(target)]) == 0
+    run, cache = str(out / "runs" / "bi-90-10-s0"), str(out / "corpus_cache")
+    assert main(["align", run, "--blocks", "12", "--output", str(target), "--corpus-cache-dir", cache]) == 0
+    assert "corpus_cache_dir" not in json.loads((out / "runs" / "bi-90-10-s0" / "run_info.json").read_text())["data"]
     report = json.loads(target.read_text())
     entry = report["L1-L2"]
     for key in ("hidden_cosine", "hidden_cosine_centred", "retrieval_at_1", "cka"):
