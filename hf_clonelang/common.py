@@ -14,6 +14,9 @@ import numpy as np
 
 from .errors import ConfigError
 
+EMBEDDED = "embedded"
+"""The name of the built-in base text (generated children's stories) wherever a corpus source is named."""
+
 INT32_MAX = 2**31 - 1
 """The largest token id a corpus stores (its ``input_ids`` are int32)."""
 
@@ -24,7 +27,7 @@ EVAL_LANGUAGE_LOSS = re.compile(r"^eval_(L\d+)_loss$")
 """A per-language evaluation loss as the trainer logs it: ``eval_L2_loss`` names language ``L2``."""
 
 METRIC_LOSS = re.compile(r"^(?P<prefix>(?:eval|test)_.+)_loss$")
-"""Any evaluation or test loss metric; its perplexity is logged beside it as ``<prefix>_perplexity``."""
+"""Any evaluation or test loss metric; its perplexity is logged beside it as ``<prefix>_ppl``."""
 
 CARD_TAGS = ("hf-clonelang", "cloned-languages", "language-imbalance")
 """Tags every model and dataset card carries (cards add their own kind: ``gpt2``, ``multilingual``)."""

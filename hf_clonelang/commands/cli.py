@@ -131,14 +131,16 @@ def build_parser() -> argparse.ArgumentParser:
     rep.add_argument("--corpus", default="embedded", help="embedded, local text files, or a load_dataset name")
     rep.add_argument("--output", required=True, help="grid folder (resumable)")
     rep.add_argument("--seeds", default="0", help="seeds of the multilingual runs, e.g. 0,1 (default: 0)")
-    rep.add_argument("--ten-languages", action="store_true", help="add the two 10-language runs")
+    rep.add_argument("--ten-languages", "--ten_languages", action="store_true", help="add the two 10-language runs")
     rep.add_argument(
         "--jobs",
         type=int,
         default=None,
         help="runs in parallel (default: one per GPU, each on its own; without GPUs one per CPU core)",
     )
-    rep.add_argument("--align-blocks", type=int, default=None, help="parallel blocks for the final alignment")
+    rep.add_argument(
+        "--align-blocks", "--align_blocks", type=int, default=None, help="parallel blocks for the final alignment"
+    )
     rep.add_argument(
         "--lengths",
         default="1",
@@ -147,6 +149,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     rep.add_argument(
         "--dry-run",
+        "--dry_run",
         action="store_true",
         help="write OUTPUT/plan.json (every run's resolved arguments) and print each run's command; train nothing",
     )

@@ -74,5 +74,14 @@ def as_flags(values: dict[str, Any]) -> list[str]:
         if isinstance(value, list):
             flags += [f"--{key}", *map(str, value)]
         else:
-            flags += [f"--{key}", json.dumps(value) if isinstance(value, dict) else str(value)]
+            flags += [f"--{key}", flag_value(value)]
     return flags
+
+
+def flag_value(value: Any) -> str:
+    """One value as the command line spells it: ``true`` / ``false``, a dict as JSON, anything else as text."""
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, dict):
+        return json.dumps(value)
+    return str(value)

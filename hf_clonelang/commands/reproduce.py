@@ -34,6 +34,7 @@ from typing import Any
 from ..common import GRID_CORPUS_CACHE, CorpusFiles, RunFiles
 from ..errors import ConfigError
 from ..training.recipes import CPU_RECIPE, PAPER_MODEL, PAPER_RECIPE
+from .parser import flag_value
 
 logger = logging.getLogger(__name__)
 
@@ -141,15 +142,7 @@ class RunSpec:
         }
         if scale.max_documents and "--dataset_name" not in corpus_flags and "--train_files" not in corpus_flags:
             flags["max_documents"] = scale.max_documents
-        return [*(x for k, v in flags.items() for x in (f"--{k}", _flag_value(v))), *corpus_flags, *extra]
-
-
-def _flag_value(value: Any) -> str:
-    if isinstance(value, bool):
-        return str(value).lower()
-    if isinstance(value, dict):
-        return json.dumps(value)
-    return str(value)
+        return [*(x for k, v in flags.items() for x in (f"--{k}", flag_value(v))), *corpus_flags, *extra]
 
 
 def _length_tag(length: float) -> str:
@@ -375,7 +368,7 @@ def _check_extra_args(extra_args: Sequence[str], scale: Scale) -> tuple[str, ...
     return extra
 
 
-def resolve_run(argv: Sequence[str]) -> dict[str, Any]:
+def resolve_run_arguments(argv: Sequence[str]) -> dict[str, Any]:
     """Every argument of one run as the training script will use it: the training arguments, the model config
     (sized for the expected joint vocabulary) and the corpus settings; without building or training anything."""
     from ..training.modeling import model_config
@@ -436,7 +429,7 @@ def write_plan(out: Path, scale_name: str, corpus: str, runs: list[RunSpec], arg
         command = shlex.join([sys.executable, "-m", "hf_clonelang.commands.train", *argv])
         plan["runs"].append(
             {"name": spec.name, "kind": spec.kind, "length": spec.length, "fraction": spec.fraction,
-             "command": command, "args": resolve_run(argv)}
+             "command": command, "args": resolve_run_arguments(argv)}
         )  # fmt: skip
     out.mkdir(parents=True, exist_ok=True)
     tmp = out / ".plan.json.tmp"
@@ -453,5 +446,6 @@ def _prepare_corpora(argvs: dict[int, list[str]]) -> None:
     from ..data.arguments import CorpusArguments
 
     for n, argv in sorted(argvs.items()):
-        corpus, _ = HfArgumentParser(CorpusArguments).parse_args_into_dataclasses(argv, return_remaining_strings=True)
+        parser = HfArgumentParser(CorpusArguments, allow_abbrev=False)  # exactly the script's corpus options
+        corpus, _ = parser.parse_args_into_dataclasses(argv, return_remaining_strings=True)
         corpus.load(n)

@@ -117,9 +117,10 @@ def _push_finished_run(args: ImbalanceTrainingArguments) -> dict[str, Any]:
     from accelerate import PartialState
 
     from ..hub.push import push_run
+    from ..training.run_folder import hub_repo
 
     if PartialState().is_main_process:
-        repo = args.hub_model_id or Path(args.output_dir).resolve().name
+        repo = hub_repo(args)
         print(f"{args.output_dir} already holds this run: pushing it to {repo}")
         options = {"token": args.hub_token, "private": args.hub_private_repo, "revision": args.hub_revision}
         try:

@@ -12,9 +12,9 @@ import dataclasses
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..common import check_anchors, check_clone_fraction
+from ..common import EMBEDDED, check_anchors, check_clone_fraction
 from ..errors import ConfigError
-from .base_text import EMBEDDED, SAMPLE_BY
+from .base_text import SAMPLE_BY
 
 _LEGACY_KEYS = {"cloned_corpus_config": "corpus_config_name"}
 """Names of older run folders' ``run_info.json`` ``data`` entries, and what they are called now."""

@@ -11,10 +11,10 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from ..common import EMBEDDED
 from ..errors import ConfigError
 from . import stories
 
-EMBEDDED = "embedded"
 DEFAULT_EMBEDDED_STORIES = 20_000
 """Stories in the default embedded corpus: about 11 MB of text, 2.5M tokens with a 1024-entry BPE."""
 

@@ -17,9 +17,8 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from ..common import CARD_TAGS, CITATION, EVAL_LANGUAGE_LOSS, CorpusFiles, RunFiles, block_mean
+from ..common import CARD_TAGS, CITATION, EMBEDDED, EVAL_LANGUAGE_LOSS, CorpusFiles, RunFiles, block_mean
 
-EMBEDDED = "embedded"
 """The source name of hf_clonelang's embedded stories (in run settings and corpus configs)."""
 LICENSE = "apache-2.0"
 """The license of what hf_clonelang makes itself: models, and corpora of its embedded stories."""

@@ -45,6 +45,11 @@ def settings_fingerprint(model_args: Any, corpus_args: Any, args: Any) -> str:
     return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
 
+def hub_repo(args: Any) -> str:
+    """The model repo a run pushes to: ``hub_model_id``, else the output folder's name (Trainer's own rule)."""
+    return args.hub_model_id or Path(args.output_dir).absolute().name
+
+
 def already_trained(output_dir: str | Path, fingerprint: str) -> bool:
     """Whether ``output_dir`` holds a finished run of exactly these settings."""
     info = Path(output_dir) / RunFiles.RUN_INFO

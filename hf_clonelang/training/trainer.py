@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import logging
 import math
-import os
 import re
 from typing import Any
 
@@ -40,6 +39,7 @@ from ..tokenization import ClonedTokenizer
 from .arguments import ImbalanceTrainingArguments
 from .collator import CloneCollator
 from .modeling import EMBEDDING_SCALE_KEY
+from .run_folder import hub_repo
 from .sampling import LanguageAssignment, ScheduledDataset, ScheduledSampler
 from .schedules import LanguageSchedule
 
@@ -302,8 +302,7 @@ class ImbalanceTrainer(Trainer):
         try:
             super().init_hf_repo(token=token, private=private)
         except Exception as err:
-            repo = self.args.hub_model_id or os.path.basename(os.path.abspath(self.args.output_dir))
-            raise HubError(f"creating model repo {repo!r} failed: {one_line(err)}") from err
+            raise HubError(f"creating model repo {hub_repo(self.args)!r} failed: {one_line(err)}") from err
 
     def _push_from_checkpoint(self, checkpoint_folder: str) -> None:
         """Trainer's checkpoint push (``--hub_strategy`` as Trainer means it: model files to the repo root, the
