@@ -5,7 +5,9 @@ the `ClonedTokenizer`; at each evaluation it measures hidden-state cosine (raw, 
 cosine and the clone-embedding cosine between L1 and every other language, adds the summary to the evaluation's
 metrics and the trainer's log history, and appends the per-layer report to ``alignment_history.jsonl`` in the
 output folder (main process only). It needs nothing from `ImbalanceTrainer`: a plain `Trainer` or a TRL trainer
-works the same (``trainer.add_callback(AlignmentCallback(blocks, tokenizer))``).
+works the same. ``AlignmentCallback(blocks, tokenizer).attach(trainer)`` also sends the numbers through
+``trainer.log`` to the ``report_to`` integrations (TensorBoard, W&B, ...); ``trainer.add_callback(...)`` alone
+puts them in the metrics and ``state.log_history`` only, because Trainer calls ``on_evaluate`` after it logged.
 """
 
 from __future__ import annotations
@@ -64,7 +66,14 @@ class AlignmentCallback(TrainerCallback):
         self.gradient_blocks = int(gradient_blocks)
         self.history_file = history_file
         self.last_report: dict[str, Any] | None = None
+        self._log: Any = None  # the trainer's log method, once attached
         self._evaluation: tuple[int, set[str]] = (-1, set())  # (step, eval sets seen) of the current evaluation
+
+    def attach(self, trainer: Any) -> AlignmentCallback:
+        """Add this callback to ``trainer`` and log through it, so that the integrations see the numbers too."""
+        trainer.add_callback(self)
+        self._log = trainer.log
+        return self
 
     def compute(self, model: Any, args: Any = None, state: Any = None) -> dict[str, float]:
         """Measure now; return the flat ``eval_*`` metrics, keep the per-layer report in ``last_report``."""
@@ -96,12 +105,15 @@ class AlignmentCallback(TrainerCallback):
         step, seen = self._evaluation
         first = step != state.global_step or prefix in seen  # a new step, or the same sets evaluated again
         self._evaluation = (state.global_step, {prefix} if first else seen | {prefix})
-        if model is None or not first:
+        if model is None or not first or (prefix and not prefix.startswith("eval")):  # not for test sets
             return
         flat = self.compute(_unwrap(model), args, state)
         if metrics is not None:
             metrics.update(flat)
-        state.log_history.append({**flat, "step": state.global_step})
+        if self._log is not None:
+            self._log(dict(flat))  # Trainer.log: the log history and every report_to integration
+        else:
+            state.log_history.append({**flat, "step": state.global_step})
         if state.is_world_process_zero:
             logger.info("alignment at step %d: %s", state.global_step, flat)
 

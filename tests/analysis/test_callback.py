@@ -4,7 +4,7 @@ import json
 
 import pytest
 import torch
-from transformers import GPT2LMHeadModel, Trainer, TrainingArguments
+from transformers import GPT2LMHeadModel, Trainer, TrainerCallback, TrainingArguments
 
 from hf_clonelang import AlignmentCallback, ConfigError
 from hf_clonelang.training.modeling import gpt2_config
@@ -58,6 +58,34 @@ def test_a_plain_trainer_measures_alignment_once_per_evaluation(corpus, tmp_path
     assert "eval_L1_L2_hidden_cosine" in metrics
     lines = (tmp_path / "alignment_history.jsonl").read_text().splitlines()
     assert [json.loads(line)["step"] for line in lines] == [2, 4, 4]
+
+
+class _Spy(TrainerCallback):
+    """What an integration (TensorBoard, W&B) receives: the logs of Trainer.log."""
+
+    def __init__(self):
+        self.logged = []
+
+    def on_log(self, args, state, control, logs=None, **kwargs):
+        self.logged.append(dict(logs or {}))
+
+
+def test_attached_the_numbers_reach_the_integrations_and_test_sets_are_left_alone(corpus, tmp_path):
+    dsd, tok = corpus
+    torch.manual_seed(0)
+    model = GPT2LMHeadModel(gpt2_config("tiny", tok.vocab_size, 32, n_layer=2, n_embd=64, n_head=2))
+    args = TrainingArguments(
+        output_dir=str(tmp_path), max_steps=1, report_to="none", use_cpu=True, disable_tqdm=True, save_strategy="no"
+    )
+    spy = _Spy()
+    evals = {f"L{k}": dsd[f"validation_L{k}"].select(range(4)) for k in (1, 2)}
+    trainer = Trainer(model=model, args=args, eval_dataset=evals, data_collator=_lm_batch, callbacks=[spy])
+    AlignmentCallback(dsd["validation_L1"]["input_ids"][:3], tok, gradient_blocks=1).attach(trainer)
+    metrics = trainer.evaluate()
+    assert "eval_L1_L2_hidden_cosine" in metrics
+    assert any("eval_L1_L2_hidden_cosine" in logs for logs in spy.logged)  # through Trainer.log
+    tests = {f"L{k}": dsd[f"test_L{k}"].select(range(4)) for k in (1, 2)}
+    assert not any("hidden_cosine" in k for k in trainer.evaluate(tests, metric_key_prefix="test"))
 
 
 def test_the_callback_refuses_what_it_cannot_measure(corpus):
