@@ -206,7 +206,10 @@ def test_bad_input_stops_before_training(tmp_path, capsys, corpus_cache, l1_only
     _fails(capsys, [*base, "--language_schedule", "0.1_0.9", "--max_steps", "-1"], "set max_steps")
     small = GPT2LMHeadModel(GPT2Config(vocab_size=50, n_positions=32, n_layer=1, n_embd=16, n_head=2))
     small.save_pretrained(tmp_path / "small")
-    _fails(capsys, [*base, "--model_name_or_path", str(tmp_path / "small")], "embedding has 50 rows")
+    checkpoint = ["--model_name_or_path", str(tmp_path / "small")]
+    from_checkpoint = _flags("n_layer", "n_embd", "n_head", output_dir=tmp_path / "o", corpus_cache_dir=corpus_cache)
+    _fails(capsys, [*from_checkpoint, *checkpoint], "embedding has 50 rows")
+    _fails(capsys, [*base, *checkpoint], "--n_layer 2, --n_embd 64, --n_head 2 cannot apply to --model_name_or_path")
     GPT2Config(n_positions=16, n_layer=1, n_embd=16, n_head=2).save_pretrained(tmp_path / "short")
     _fails(capsys, [*base, "--config_name", str(tmp_path / "short")], "block_size=32 is larger than the model's")
     pool = _flags("max_documents", "vocab_size", "block_size", "eval_blocks", output_dir=tmp_path / "o")
