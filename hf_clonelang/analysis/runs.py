@@ -50,13 +50,18 @@ def load_run(path_or_repo: str | os.PathLike) -> tuple[Any, ClonedTokenizer, dic
 
 
 def parallel_blocks(
-    info: dict[str, Any], split: str = "validation", blocks: int = 256, corpus_cache_dir: str | None = None
+    info: dict[str, Any],
+    split: str = "validation",
+    blocks: int = 256,
+    corpus_cache_dir: str | None = None,
+    run_dir: str | os.PathLike | None = None,
 ) -> torch.Tensor:
     """The first ``blocks`` held-out blocks of the run's corpus (base ids), the same text in every language; the
     corpus is rebuilt from the run's settings, or found in ``corpus_cache_dir`` when it was built there."""
     from ..data.arguments import CorpusArguments
 
-    corpus = CorpusArguments.from_run_info({**info.get("data", {}), "corpus_cache_dir": corpus_cache_dir})
+    data = {**info.get("data", {}), "corpus_cache_dir": corpus_cache_dir}
+    corpus = CorpusArguments.from_run_info(data, run_dir=run_dir)
     dsd, _ = corpus.load(info["num_languages"])
     name = f"{split}_L1"
     if name not in dsd:
@@ -84,7 +89,8 @@ def align_run(
         raise ConfigError(
             f"languages={','.join(map(str, langs))} is not allowed: give two or more of 1..{tok.num_languages}"
         )
-    base = parallel_blocks(info, split, blocks, corpus_cache_dir)
+    local = Path(path_or_repo) if Path(path_or_repo).is_dir() else None  # relative data paths start there
+    base = parallel_blocks(info, split, blocks, corpus_cache_dir, run_dir=local)
     counts = np.bincount(tok.to_base(base.numpy()).ravel(), minlength=tok.base_vocab_size)
     return alignment_report(
         model,

@@ -52,6 +52,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         if not torch.cuda.is_available():  # several CPU processes: gloo, never silent independent copies
             os.environ.setdefault("ACCELERATE_USE_CPU", "1")
     model_args, corpus_args, args = parse_args(argv)
+    if args.hub_token:  # huggingface_hub reads it from the environment: no file of the run keeps it (training_args)
+        os.environ["HF_TOKEN"], args.hub_token = args.hub_token, None
     if args.disable_tqdm:  # the corpus build's bars too, not only the Trainer's
         import datasets
 

@@ -9,6 +9,7 @@ Two ways to get a corpus: clone base text (``--dataset_name`` / ``--train_files`
 from __future__ import annotations
 
 import dataclasses
+import os
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -103,16 +104,36 @@ class CorpusArguments:
         return [f.name for f in dataclasses.fields(cls) if f.name not in own]
 
     @classmethod
-    def from_run_info(cls, data: dict[str, Any]) -> CorpusArguments:
-        """The arguments a run folder recorded (``run_info.json`` ``data``), older key names included."""
+    def from_run_info(cls, data: dict[str, Any], run_dir: str | os.PathLike | None = None) -> CorpusArguments:
+        """The arguments a run folder recorded (``run_info.json`` ``data``), older key names included; local paths
+        recorded relative to the run folder are resolved against ``run_dir``."""
         known = {f.name for f in dataclasses.fields(cls)}
         values = {_LEGACY_KEYS.get(k, k): v for k, v in data.items()}
-        return cls(**{k: v for k, v in values.items() if k in known and v is not None})
+        values = {k: v for k, v in values.items() if k in known and v is not None}
+        if run_dir is not None:
 
-    def to_dict(self) -> dict[str, Any]:
-        """The settings that decide the corpus (None left out), as ``run_info.json`` records them: not the cache
-        folder, which belongs to the machine (a pushed run must not carry it, a rerun elsewhere is the same run)."""
-        return {k: v for k, v in dataclasses.asdict(self).items() if v is not None and k != "corpus_cache_dir"}
+            def resolve(path: str) -> str:
+                joined = os.path.normpath(os.path.join(run_dir, path))
+                return joined if not os.path.isabs(path) and os.path.exists(joined) else path
+
+            if values.get("train_files"):
+                values["train_files"] = [resolve(f) for f in values["train_files"]]
+            if values.get("dataset_name"):
+                values["dataset_name"] = resolve(values["dataset_name"])
+        return cls(**values)
+
+    def to_dict(self, relative_to: str | os.PathLike | None = None) -> dict[str, Any]:
+        """The settings that decide the corpus (None left out): not the cache folder, which belongs to the machine.
+        With ``relative_to`` (a run folder), local files and folders are recorded relative to it, as
+        ``run_info.json`` keeps them: a pushed run carries no absolute local path."""
+        values = {k: v for k, v in dataclasses.asdict(self).items() if v is not None and k != "corpus_cache_dir"}
+        if relative_to is not None:
+            start = os.path.abspath(relative_to)
+            if self.train_files:
+                values["train_files"] = [os.path.relpath(os.path.abspath(f), start) for f in self.train_files]
+            if self.dataset_name and os.path.isdir(self.dataset_name):
+                values["dataset_name"] = os.path.relpath(os.path.abspath(self.dataset_name), start)
+        return values
 
     def base_corpus(self) -> Any:
         """The `BaseCorpus` these arguments name."""

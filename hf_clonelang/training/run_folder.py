@@ -98,7 +98,7 @@ def run_info(trainer: Any, model_args: Any, corpus_args: Any, fingerprint: str) 
             "precision": "bf16" if args.bf16 else "fp16" if args.fp16 else "fp32",
             "seed": args.seed,
         },
-        "data": corpus_args.to_dict(),
+        "data": corpus_args.to_dict(relative_to=args.output_dir),
         "tokenizer": {
             k: v
             for k, v in trainer.processing_class.to_dict().items()

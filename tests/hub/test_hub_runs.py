@@ -247,3 +247,22 @@ def test_a_repo_that_cannot_be_created_stops_the_run_before_training(hub, tmp_pa
     assert last.startswith("run_clm_imbalance.py: error: creating model repo 'tester/no-repo' failed: "), last
     assert "retry the push" not in last  # nothing was trained, so nothing waits to be pushed
     assert not (out / "model.safetensors").exists()
+
+
+def test_no_token_and_no_absolute_local_path_reaches_the_run_folder_or_the_repo(hub, tmp_path, corpus_cache):
+    secret = "hf_secret_given_on_the_command_line"
+    books = tmp_path / "data" / "books.txt"
+    books.parent.mkdir()
+    books.write_text("\n\n".join(f"The fox {i} ran to the river and found a red kite." for i in range(300)))
+    out = tmp_path / "runs" / "private"
+    extra = ("--hub_token", secret, "--hub_model_id", "tester/private", "--hub_strategy", "every_save")
+    _train(hub, out, corpus_cache, "--train_files", str(books), "--push_to_hub", "true", *extra)
+    local = {p.relative_to(out).as_posix(): p.read_bytes() for p in out.rglob("*") if p.is_file()}
+    remote = {f: hub.read("tester/private", f, rtype="models") for f in hub.files("tester/private", rtype="models")}
+    for where, files in (("run folder", local), ("repo", remote)):
+        for name, data in files.items():
+            assert secret.encode() not in data, f"{where}: {name} holds the token"
+    for name, data in remote.items():
+        assert str(tmp_path).encode() not in data, f"repo: {name} holds a local path"
+    info = json.loads(local["run_info.json"])
+    assert info["data"]["train_files"] == ["../../data/books.txt"]  # relative to the run folder
