@@ -71,10 +71,17 @@ class CorpusFiles:
     CARD = "README.md"
 
 
+MAX_LANGUAGES = 100
+"""The most cloned languages a corpus or run may have (the paper uses up to 10; each language copies the vocabulary,
+and a corpus writes its held-out blocks once per language)."""
+
+
 def check_num_languages(value: Any) -> int:
-    """``value`` as the number of languages N (an integer >= 1), or a ConfigError naming it."""
+    """``value`` as the number of languages N (an integer in 1..`MAX_LANGUAGES`), or a ConfigError naming it."""
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
         raise ConfigError(f"num_languages={value!r} is not allowed: it must be an integer >= 1")
+    if value > MAX_LANGUAGES:
+        raise ConfigError(f"num_languages={value} is not allowed: at most {MAX_LANGUAGES} languages")
     return int(value)
 
 

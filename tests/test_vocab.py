@@ -158,7 +158,7 @@ def test_out_of_range_ids_and_languages_are_rejected(base_tokenizer):
         ({"num_languages": 0}, "num_languages=0 is not allowed"),
         ({"clone_fraction": 0.0}, r"clone_fraction=0.0 is not allowed: it must lie in \(0, 1\]"),
         ({"clone_fraction": 1.5}, "clone_fraction=1.5 is not allowed"),
-        ({"num_languages": 10_000_000}, "num_languages=10000000 is too large"),
+        ({"num_languages": 10_000_000}, "num_languages=10000000 is not allowed: at most 100"),
         ({"anchors": "often", "clone_fraction": 0.5}, "anchors='often' is not allowed"),
         ({"anchors": "frequent", "clone_fraction": 0.5}, "anchors='frequent' needs token counts"),
     ],

@@ -13,6 +13,7 @@ from typing import Any
 
 from ..data.arguments import CorpusArguments
 from ..errors import ConfigError
+from .checks import check_config_name, check_repo_id, check_writable_folder
 from .parser import parse_dataclasses
 
 
@@ -40,6 +41,8 @@ class BuildArguments:
             raise ConfigError(f"--hub_dataset_id {self.hub_dataset_id} is given without --push_to_hub")
         if self.output is None and not self.push_to_hub:
             raise ConfigError("no destination: give --output DIR, --push_to_hub --hub_dataset_id REPO, or both")
+        if self.num_proc is not None and self.num_proc < 1:
+            raise ConfigError(f"--num_proc {self.num_proc} is not allowed: give >= 1 processes (or leave it out)")
 
     def parsed_ratios(self) -> tuple[float, ...] | None:
         """``--ratios`` as numbers (the builder checks their count and sum)."""
@@ -62,6 +65,11 @@ def run_build(argv: list[str]) -> int:
     from ..hub.push import push_cloned_corpus
 
     corpus, build = parse_build_args(argv)
+    if build.output is not None:  # checked before the build, which may take minutes
+        check_writable_folder(build.output, "--output")
+    if build.push_to_hub:
+        check_repo_id(build.hub_dataset_id, "--hub_dataset_id")
+    check_config_name(corpus.corpus_config_name)
     for name in ("cloned_corpus", "corpus_cache_dir"):  # training options with no meaning for a build
         if getattr(corpus, name) is not None:
             raise ConfigError(f"--{name} is not allowed in build: a build writes a new corpus into --output")

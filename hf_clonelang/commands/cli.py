@@ -5,11 +5,12 @@ Bad input stops before any work with one line naming the value and what is allow
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 from typing import Any
 
-from ..errors import ConfigError, HubError
+from ..errors import DEBUG_ENV, ConfigError, exit_message, fault_message
 from ..hub.push import apply_timeout_from_env
 from .build import run_build
 
@@ -100,6 +101,9 @@ def run_stories(args: argparse.Namespace) -> int:
     if args.num < 1:
         raise ConfigError(f"--num={args.num} is not allowed: it must be >= 1")
     out = Path(args.output)
+    if out.is_dir():
+        raise ConfigError(f"--output {args.output!r} is a folder: give a file name, e.g. {args.output}/stories.jsonl")
+    out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_name(f".{out.name}.tmp")
     with open(tmp, "w") as f:
         for row in stories(args.num, seed=args.seed, start=args.start):
@@ -225,13 +229,17 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _run(command: str, func: Any, args: Any) -> int:
-    """Run a subcommand; bad input and Hub failures end in one line and exit status 2."""
+    """Run a subcommand; every error ends in one line (`errors.exit_message`): status 2 for bad input, Hub and
+    file-system faults, 1 for anything unexpected (``HF_CLONELANG_DEBUG=1`` shows its traceback)."""
     try:
         apply_timeout_from_env()  # every Hub request of the command: $HF_CLONELANG_HUB_TIMEOUT, default 60 s
         return func(args)
-    except (ConfigError, HubError) as err:
-        print(f"hf-clonelang {command}: error: {err}", file=sys.stderr)
-        return 2
+    except Exception as err:
+        if fault_message(err) is None and os.environ.get(DEBUG_ENV):
+            raise
+        line, status = exit_message(f"hf-clonelang {command}", err)
+        print(line, file=sys.stderr)
+        return status
 
 
 if __name__ == "__main__":

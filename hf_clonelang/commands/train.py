@@ -21,7 +21,7 @@ from typing import Any
 
 from ..common import RunFiles
 from ..data.arguments import CorpusArguments
-from ..errors import ConfigError, HubError
+from ..errors import DEBUG_ENV, ConfigError, HubError, exit_message, fault_message
 from ..hub.push import apply_timeout_from_env
 from ..training.arguments import ImbalanceTrainingArguments, ModelArguments
 from .parser import parse_dataclasses
@@ -38,10 +38,24 @@ def parse_args(argv: list[str] | None = None) -> tuple[ModelArguments, CorpusArg
     return parse_dataclasses(types, argv, prog=PROG, description=__doc__.split("\n\n")[0])
 
 
-def _resume_value(value: str | None) -> str | bool | None:
+def _preflight(model_args: ModelArguments, corpus_args: CorpusArguments, args: ImbalanceTrainingArguments) -> Any:
+    """Everything checkable before the corpus is built: the output folder, the model, repo ids, the checkpoint to
+    resume from; returns that checkpoint (None: start fresh)."""
+    from .checks import check_config_name, check_model_path, check_repo_id, check_writable_folder, complete_checkpoint
+
+    check_writable_folder(args.output_dir, "--output_dir")
+    check_config_name(corpus_args.corpus_config_name)
+    check_model_path(model_args.model_name_or_path)
+    if args.push_to_hub and args.hub_model_id:
+        check_repo_id(args.hub_model_id, "--hub_model_id")
+    value = args.resume_from_checkpoint
     if value is None or str(value).lower() in ("", "false", "none"):
         return None
-    return True if str(value).lower() == "true" else value
+    if str(value).lower() == "true":
+        return complete_checkpoint(args.output_dir)
+    if not (Path(value) / "trainer_state.json").is_file():
+        raise ConfigError(f"--resume_from_checkpoint {value!r} is not a complete checkpoint (no trainer_state.json)")
+    return value
 
 
 def main(argv: list[str] | None = None) -> dict[str, Any]:
@@ -52,6 +66,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         if not torch.cuda.is_available():  # several CPU processes: gloo, never silent independent copies
             os.environ.setdefault("ACCELERATE_USE_CPU", "1")
     model_args, corpus_args, args = parse_args(argv)
+    resume = _preflight(model_args, corpus_args, args)
     if args.hub_token:  # huggingface_hub reads it from the environment: no file of the run keeps it (training_args)
         os.environ["HF_TOKEN"], args.hub_token = args.hub_token, None
     if args.disable_tqdm:  # the corpus build's bars too, not only the Trainer's
@@ -86,7 +101,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     trainer = ImbalanceTrainer(
         model=model, args=args, train_dataset=dsd["train"], eval_dataset=eval_sets, processing_class=tok
     )
-    result = trainer.train(resume_from_checkpoint=_resume_value(args.resume_from_checkpoint))
+    result = trainer.train(resume_from_checkpoint=resume)
 
     # 4. Final metrics: the last evaluation, the test splits, tokens seen and epochs per language.
     metrics = dict(result.metrics)
@@ -138,9 +153,12 @@ def cli(argv: list[str] | None = None) -> None:
     try:
         apply_timeout_from_env()  # every Hub request of the run: $HF_CLONELANG_HUB_TIMEOUT, default 60 s
         main(argv)
-    except (ConfigError, HubError) as err:
-        print(f"{PROG}: error: {err}", file=sys.stderr)
-        sys.exit(2)
+    except Exception as err:  # one line (errors.exit_message): 2 for bad input and faults, 1 for the unexpected
+        if fault_message(err) is None and os.environ.get(DEBUG_ENV):
+            raise
+        line, status = exit_message(PROG, err)
+        print(line, file=sys.stderr)
+        sys.exit(status)
     if int(os.environ.get("WORLD_SIZE", "1")) > 1:
         # gloo sometimes aborts at interpreter exit after all work is done: end the process group explicitly
         import torch.distributed as dist

@@ -12,7 +12,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from ..common import EMBEDDED
-from ..errors import ConfigError
+from ..errors import ConfigError, one_line
 from . import stories
 
 DEFAULT_EMBEDDED_STORIES = 20_000
@@ -123,7 +123,19 @@ class BaseCorpus:
             col = self.text_column
             it = (row[col] for row in self._stream())
         texts = (t for t in it if isinstance(t, str) and t.strip())
-        yield from itertools.islice(texts, self.max_documents) if self.max_documents else texts
+        try:
+            yield from itertools.islice(texts, self.max_documents) if self.max_documents else texts
+        except ConfigError:
+            raise
+        except Exception as err:  # a file that is not what its name says: one line naming it
+            raise self._unreadable(err) from err
+
+    def _unreadable(self, err: BaseException) -> ConfigError:
+        """The error for base text that cannot be read: which source, why, and what to give instead."""
+        utf8 = isinstance(err, UnicodeDecodeError)
+        hint = "give UTF-8 text" if utf8 else "check that the files hold what their names say"
+        where = ", ".join(self.files) if self.source == "files" else self.describe()
+        return ConfigError(f"cannot read the base text ({where}): {one_line(err)}; {hint}")
 
     def _stream(self) -> Any:
         from datasets import load_dataset
@@ -140,7 +152,10 @@ class BaseCorpus:
         ds = self._stream()
         if ds.features is not None:
             return set(ds.features)
-        first = next(iter(ds), None)
+        try:
+            first = next(iter(ds), None)
+        except Exception as err:
+            raise self._unreadable(err) from err
         if first is None:
             raise ConfigError(f"the base corpus ({self.describe()}) is empty")
         return set(first)

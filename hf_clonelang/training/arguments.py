@@ -196,6 +196,11 @@ class ImbalanceTrainingArguments(TrainingArguments):
                 f"alignment_blocks={self.alignment_blocks}, alignment_gradient_blocks={self.alignment_gradient_blocks}"
                 " are not allowed: both must be >= 0 (0: off)"
             )
+        if self.max_steps == 0 or (self.max_steps < 0 and self.num_train_epochs <= 0):
+            raise ConfigError(
+                f"max_steps={self.max_steps}, num_train_epochs={self.num_train_epochs} train nothing: "
+                "give max_steps >= 1"
+            )
         default_epochs = TrainingArguments.__dataclass_fields__["num_train_epochs"].default
         if self.max_steps > 0 and self.num_train_epochs != default_epochs:
             raise ConfigError(

@@ -21,7 +21,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from ..errors import ConfigError
+from ..errors import ConfigError, one_line
 
 PRESETS: dict[str, dict[str, int]] = {
     "tiny": {"n_layer": 2, "n_embd": 128, "n_head": 4},  # CPU: TEff shows already (docs/reproduction.md)
@@ -139,9 +139,16 @@ def build_model(model_args: Any, vocab_size: int, block_size: int) -> Any:
     from transformers import AutoConfig, AutoModelForCausalLM
 
     if model_args.model_name_or_path:  # ModelArguments refuses architecture options beside it
-        config = AutoConfig.from_pretrained(model_args.model_name_or_path)
+        source = model_args.model_name_or_path
+        try:
+            config = AutoConfig.from_pretrained(source)
+        except Exception as err:
+            raise ConfigError(f"cannot read a model config from {source!r}: {one_line(err)}") from err
         check_model_fits(config, vocab_size, block_size)
-        return AutoModelForCausalLM.from_pretrained(model_args.model_name_or_path)
+        try:
+            return AutoModelForCausalLM.from_pretrained(source)
+        except Exception as err:  # a truncated or corrupt weights file: name it
+            raise ConfigError(f"cannot load the model weights of {source!r}: {one_line(err)}") from err
     model = AutoModelForCausalLM.from_config(model_config(model_args, vocab_size, block_size))
     if getattr(model.config, EMBEDDING_SCALE_KEY, None):
         fold_input_embedding_scale(model)

@@ -50,7 +50,7 @@ BAD = [
     (["--ratios", "0.5,0.5", "--num-languages", "3"], "give 2 values for num_languages=3"),
     (["--ratios", "0.9,ten"], "--ratios='0.9,ten' is not allowed"),
     (["--num-languages", "0"], "num_languages=0 is not allowed: it must be an integer >= 1"),
-    (["--num-languages", "10000000"], "num_languages=10000000 is too large"),
+    (["--num-languages", "10000000"], "num_languages=10000000 is not allowed: at most 100 languages"),
     (["--clone-fraction", "0"], r"clone_fraction=0.0 is not allowed: it must lie in \(0, 1\]"),
     (["--clone-fraction", "1.5"], r"clone_fraction=1.5 is not allowed"),
     (["--block-size", "1"], "block_size=1 is not allowed: it must be >= 2"),
