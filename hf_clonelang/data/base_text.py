@@ -33,7 +33,9 @@ class BaseCorpus:
     ``config``, ``split`` and ``text_column``. Text files are split into documents by ``sample_by`` (one document
     per line, per blank-line-separated paragraph, or per file). ``max_documents`` caps any source; the embedded
     corpus is endless and defaults to `DEFAULT_EMBEDDED_STORIES` stories generated from ``seed``;
-    ``grammar_version`` is part of the spec so that builds cached from an older story grammar are not reused.
+    ``grammar_version`` is part of the spec so that builds cached from an older story grammar are not reused, and
+    ``file_stamps`` (size and modification time of each local file, filled in when not given) so that a changed
+    file is never answered from a corpus cached before the change.
     """
 
     source: str = EMBEDDED
@@ -45,6 +47,7 @@ class BaseCorpus:
     max_documents: int | None = None
     seed: int = 0
     grammar_version: str = stories.GRAMMAR_VERSION
+    file_stamps: tuple[str, ...] = ()
 
     @classmethod
     def from_spec(cls, base: str | Sequence[str] = EMBEDDED, **kwargs: Any) -> BaseCorpus:
@@ -77,6 +80,9 @@ class BaseCorpus:
             raise ConfigError(f"max_documents={self.max_documents} is not allowed: it must be >= 1")
         if self.source == "files" and not self.files:
             raise ConfigError("source='files' needs at least one file")
+        if self.source == "files" and not self.file_stamps:
+            stamps = tuple(_stamp(f) for f in self.files)
+            object.__setattr__(self, "file_stamps", stamps)  # frozen: set once, as part of the identity
 
     @property
     def is_embedded(self) -> bool:
@@ -159,6 +165,15 @@ class BaseCorpus:
         if first is None:
             raise ConfigError(f"the base corpus ({self.describe()}) is empty")
         return set(first)
+
+
+def _stamp(path: str) -> str:
+    """``size:mtime_ns`` of a file (empty for a missing one: `validate` names it)."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return ""
+    return f"{st.st_size}:{st.st_mtime_ns}"
 
 
 def _looks_like_file(item: str) -> bool:

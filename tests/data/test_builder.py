@@ -164,3 +164,24 @@ def test_exact_counts_are_within_one_of_the_ratio():
 def test_bad_configs(kwargs, message):
     with pytest.raises(ConfigError, match=message):
         ClonedCorpusConfig(**kwargs)
+
+
+def test_a_changed_base_file_is_never_answered_from_the_cache(tmp_path, base_tokenizer):
+    from hf_clonelang import BaseCorpus
+
+    text = tmp_path / "base.txt"
+    cache = str(tmp_path / "cache")
+    paragraph = "The little fox ran to the river and found a red kite in the tall grass."
+
+    def train_rows():
+        base = BaseCorpus.from_spec([str(text)])
+        builder = ClonedCorpusBuilder(
+            cache_dir=cache, base=base, tokenizer=base_tokenizer, block_size=16, eval_blocks=2
+        )
+        builder.download_and_prepare()
+        return builder.as_dataset()["train"].num_rows
+
+    text.write_text("\n\n".join([paragraph] * 40))
+    before = train_rows()
+    text.write_text("\n\n".join([paragraph] * 80))  # the same path, twice the text
+    assert train_rows() > before
