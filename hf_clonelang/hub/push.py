@@ -90,6 +90,52 @@ def run_files(run_dir: str | Path, ignore: tuple[str, ...] = RUN_IGNORE) -> list
     ]
 
 
+def verify_run(run: Path, finished: bool = True) -> None:
+    """Refuse to publish a run whose model does not load or, with ``finished``, that did not finish (no
+    ``run_info.json`` / ``all_results.json``: its card would have no results): one line naming the file."""
+    config = run / "config.json"
+    if not config.is_file():
+        raise ConfigError(f"{run} holds no model (config.json): push a run folder written by run_clm_imbalance.py")
+    try:
+        json.loads(config.read_text())
+    except ValueError as err:
+        raise ConfigError(f"{config} is not valid JSON ({one_line(err)}): save the model again") from None
+    if finished:
+        for name in (RunFiles.RUN_INFO, RunFiles.ALL_RESULTS):
+            if not (run / name).is_file():
+                raise ConfigError(f"{run} is not a finished run ({name} is missing): finish or resume the training")
+    weights = sorted(run.glob("*.safetensors"))
+    if not weights and not (run / "pytorch_model.bin").is_file():
+        raise ConfigError(f"{run} holds no model weights (model.safetensors): save the model again")
+    from safetensors import safe_open
+
+    for path in weights:
+        try:
+            with safe_open(str(path), framework="np"):  # reads the header: a truncated file fails here
+                pass
+        except Exception as err:
+            raise ConfigError(f"{path} does not load ({one_line(err)}): it is truncated or corrupt") from None
+
+
+def verify_corpus_config(folder: Path, info: dict[str, Any]) -> None:
+    """Refuse to publish a corpus config whose Parquet shards do not read or hold other row counts than its
+    ``info.json`` says."""
+    import pyarrow.parquet as pq
+
+    name = info["config"]["name"]
+    for split, files in info.get("files", {}).items():
+        rows = 0
+        for file in files:
+            path = folder / CorpusFiles.DATA_DIR / name / file
+            try:
+                rows += pq.read_metadata(path).num_rows
+            except Exception as err:
+                raise ConfigError(f"{path} does not read as Parquet ({one_line(err)}): rebuild the config") from None
+        expected = info.get("splits", {}).get(split, {}).get("num_examples")
+        if expected is not None and rows != expected:
+            raise ConfigError(f"split {split!r} of {name!r} has {rows} rows, info.json says {expected}: rebuild it")
+
+
 def push_run(
     run_dir: str | Path,
     repo_id: str,
@@ -98,18 +144,19 @@ def push_run(
     revision: str | None = None,
     path_in_repo: str = "",
     commit_message: str | None = None,
+    finished: bool = True,
 ) -> str:
     """Push a finished run folder to a Hub model repo in one commit: model, `ClonedTokenizer` with the
     standalone per-language tokenizers, metrics, alignment, plots, and a card written for that repo.
 
-    The local folder is only read. Any failure (HTTP error, timeout, dropped connection, a repo you cannot write)
+    The folder is verified first (`verify_run`; ``finished=False`` skips the finished-run files, for a model saved
+    from Python) and only read. Any failure (HTTP error, timeout, dropped connection, a repo you cannot write)
     raises `HubError` with one line naming the cause; running the same push again retries it.
     """
     from huggingface_hub import CommitOperationAdd, CommitOperationDelete, HfApi
 
     run = Path(run_dir)
-    if not (run / "config.json").is_file():
-        raise ConfigError(f"{run} holds no model (config.json): push a run folder written by run_clm_imbalance.py")
+    verify_run(run, finished=finished)
     prefix = f"{path_in_repo.strip('/')}/" if path_in_repo else ""
     api = HfApi(token=token)
     try:
@@ -162,6 +209,7 @@ def push_cloned_corpus(
     local = {info["config"]["name"]: info for info in read_infos(folder)}
     if config_name not in local:
         raise ConfigError(f"config {config_name!r} is not in {folder}: it holds {', '.join(local) or 'no config'}")
+    verify_corpus_config(folder, local[config_name])
     api = HfApi(token=token)
     what = f"pushing {config_name!r} to dataset repo {repo_id!r} failed"
     try:

@@ -25,6 +25,7 @@ from __future__ import annotations
 import logging
 import math
 import re
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -33,7 +34,7 @@ import torch.nn.functional as F
 from transformers import Trainer
 
 from ..analysis.callback import AlignmentCallback
-from ..common import METRIC_LOSS
+from ..common import METRIC_LOSS, RunFiles
 from ..errors import ConfigError, HubError, one_line
 from ..tokenization import ClonedTokenizer
 from .arguments import ImbalanceTrainingArguments
@@ -346,6 +347,7 @@ class ImbalanceTrainer(Trainer):
             "private": private if private is not None else self.args.hub_private_repo,
             "revision": revision if revision is not None else self.args.hub_revision,
             "commit_message": commit_message,
+            "finished": (Path(self.args.output_dir) / RunFiles.ALL_RESULTS).is_file(),  # a script run, or a model
         }
         if blocking:
             return push_run(**push)
