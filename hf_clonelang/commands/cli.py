@@ -86,7 +86,9 @@ def run_align(args: argparse.Namespace) -> int:
 
 def run_push(args: argparse.Namespace) -> int:
     from ..hub.push import push_run
+    from .checks import check_repo_id
 
+    check_repo_id(args.repo, "--repo")
     url = push_run(args.run, args.repo, private=args.private or None, revision=args.revision)
     print(f"pushed {args.run} to {url}")
     return 0

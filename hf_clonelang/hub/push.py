@@ -93,6 +93,8 @@ def run_files(run_dir: str | Path, ignore: tuple[str, ...] = RUN_IGNORE) -> list
 def verify_run(run: Path, finished: bool = True) -> None:
     """Refuse to publish a run whose model does not load or, with ``finished``, that did not finish (no
     ``run_info.json`` / ``all_results.json``: its card would have no results): one line naming the file."""
+    if not run.is_dir():
+        raise ConfigError(f"{str(run)!r} is not a folder: give a run folder written by run_clm_imbalance.py")
     config = run / "config.json"
     if not config.is_file():
         raise ConfigError(f"{run} holds no model (config.json): push a run folder written by run_clm_imbalance.py")

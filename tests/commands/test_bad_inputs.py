@@ -1,0 +1,78 @@
+"""Bad input at every entry point, as a table: the input, the one line it ends in (exit status 2), and nothing left
+behind. Every case fails before any expensive work (no corpus build, no training, no Hub request)."""
+
+import json
+
+import pytest
+
+from hf_clonelang.commands.cli import main as hf_clonelang
+from hf_clonelang.commands.train import cli as train_script
+
+
+def _run(entry, argv):
+    if entry == "train":
+        with pytest.raises(SystemExit) as exit_info:
+            train_script(argv)
+        return exit_info.value.code
+    return hf_clonelang(argv)
+
+
+# (entry point, arguments with {tmp} for a scratch folder, the start of the message after "error: ")
+CASES = [
+    ("train", ["--no_such_flag", "1"], "unknown arguments: --no_such_flag 1"),
+    ("train", ["--output_dir", "{tmp}/file"], "--output_dir '{tmp}/file' is a file: give a folder"),
+    ("train", ["--output_dir", "{tmp}/file/under"], "--output_dir '{tmp}/file/under' is under '{tmp}/file'"),
+    ("train", ["--output_dir", "{tmp}/o", "--max_steps", "0"], "max_steps=0, num_train_epochs=3.0 train nothing"),
+    ("train", ["--output_dir", "{tmp}/o", "--num_languages", "5000"], "num_languages=5000 is not allowed: at most"),
+    ("train", ["--output_dir", "{tmp}/o", "--model_name_or_path", "./missing"], "--model_name_or_path './missing'"),
+    ("train", ["--output_dir", "{tmp}/o", "--push_to_hub", "--hub_model_id", "a b"], "--hub_model_id 'a b' is not"),
+    ("train", ["--output_dir", "{tmp}/o", "--resume_from_checkpoint", "true"], "--resume_from_checkpoint true, but"),
+    ("train", ["--output_dir", "{tmp}/o", "--resume_from_checkpoint", "{tmp}/nope"], "--resume_from_checkpoint"),
+    ("train", ["--output_dir", "{tmp}/o", "--corpus_config_name", ""], "corpus_config_name='' is not allowed"),
+    ("train", ["--config", "{tmp}/missing.yaml"], "config file '{tmp}/missing.yaml' does not exist"),
+    ("train", ["--config", "{tmp}/typo.yaml"], "unknown arguments: --lerning_rate 0.1"),
+    ("build", ["build"], "no destination: give --output DIR"),
+    ("build", ["build", "--output", "{tmp}/file"], "--output '{tmp}/file' is a file: give a folder"),
+    ("build", ["build", "--output", "{tmp}/o", "--num_proc", "0"], "--num_proc 0 is not allowed"),
+    ("build", ["build", "--output", "{tmp}/o", "--push_to_hub", "--hub_dataset_id", "x//y"], "--hub_dataset_id"),
+    ("build", ["build", "--output", "{tmp}/o", "--corpus_config_name", "a/b"], "corpus_config_name='a/b'"),
+    ("build", ["build", "--output", "{tmp}/o", "--train_files", "{tmp}/binary.txt"], "cannot read the base text"),
+    ("build", ["build", "--output", "{tmp}/o", "--train_files", "{tmp}/bad.jsonl"], "cannot read the base text"),
+    ("build", ["build", "--output", "{tmp}/o", "--num_languages", "101"], "num_languages=101 is not allowed"),
+    ("push", ["push", "{tmp}/nothing", "--repo", "me/x"], "'{tmp}/nothing' is not a folder"),
+    ("push", ["push", "{tmp}", "--repo", "not a repo"], "--repo 'not a repo' is not a valid Hub repo id"),
+    ("align", ["align", "{tmp}/nothing"], "'{tmp}/nothing' is neither a run folder nor a readable Hub model repo"),
+    ("stories", ["stories", "--num", "0", "--output", "{tmp}/s.jsonl"], "--num=0 is not allowed"),
+    ("stories", ["stories", "--output", "{tmp}"], "--output '{tmp}' is a folder"),
+    ("reproduce", ["reproduce", "--output", "{tmp}/g", "--jobs", "0"], "--jobs=0 is not allowed"),
+    ("reproduce", ["reproduce", "--output", "{tmp}/g", "--jobs", "-1"], "--jobs=-1 is not allowed"),
+    ("reproduce", ["reproduce", "--output", "{tmp}/g", "--scale", "huge"], "--scale 'huge' is not allowed: use"),
+]
+
+
+@pytest.mark.parametrize(("entry", "argv", "message"), CASES, ids=[" ".join(c[1])[:60] for c in CASES])
+def test_bad_input_ends_in_one_line_and_leaves_nothing(entry, argv, message, tmp_path, capsys):
+    (tmp_path / "file").write_text("not a folder")
+    (tmp_path / "binary.txt").write_bytes(bytes(range(256)) * 20)
+    (tmp_path / "bad.jsonl").write_text('{"text": "fine"}\n{"text": broken\n')
+    (tmp_path / "typo.yaml").write_text("lerning_rate: 0.1\n")
+    before = sorted(p.name for p in tmp_path.iterdir())
+    code = _run(entry, [a.replace("{tmp}", str(tmp_path)) for a in argv])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2, err
+    assert "Traceback" not in "\n".join(err)
+    prefix = "run_clm_imbalance.py" if entry == "train" else f"hf-clonelang {entry}"
+    assert err[-1].startswith(f"{prefix}: error: {message.replace('{tmp}', str(tmp_path))}"), err[-1]
+    assert sorted(p.name for p in tmp_path.iterdir()) == before  # no output folder, no leftovers
+
+
+def test_an_incomplete_newest_checkpoint_is_skipped_with_a_warning(tmp_path, caplog):
+    from hf_clonelang.commands.checks import complete_checkpoint
+
+    for step in (10, 20, 30):
+        (tmp_path / f"checkpoint-{step}").mkdir()
+    for step in (10, 20):  # 30 was killed while being written: no trainer_state.json
+        (tmp_path / f"checkpoint-{step}" / "trainer_state.json").write_text(json.dumps({"global_step": step}))
+    with caplog.at_level("WARNING"):
+        assert complete_checkpoint(tmp_path).endswith("checkpoint-20")
+    assert "checkpoint-30" in caplog.text and "not written completely" in caplog.text
