@@ -18,7 +18,6 @@ from __future__ import annotations
 import hashlib
 import math
 import shutil
-import tempfile
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
@@ -31,6 +30,7 @@ from tqdm.auto import tqdm
 
 from ..common import CITATION, INT32_MAX, check_anchors, check_clone_fraction, check_num_languages
 from ..errors import ConfigError
+from ..scratch import scratch_dir
 from ..tokenization import ClonedTokenizer
 from .base_text import BaseCorpus
 from .packing import BlockPacker, BlockStore, tokenize_and_pack
@@ -206,7 +206,7 @@ class ClonedCorpusBuilder(datasets.ArrowBasedBuilder):
         cfg.base.validate()
         base = self._base_tokenizer()
         eod_id = self._eod_id(base)
-        self._work_dir = tempfile.mkdtemp(prefix="clonelang-work-")
+        self._work_dir = str(scratch_dir("clonelang-work-"))
         self._store = BlockStore(self._work_dir, cfg.block_size)
         num_blocks, frequencies = self._pack(base, eod_id)
         self._tokenizer = ClonedTokenizer(

@@ -19,7 +19,6 @@ import json
 import os
 import re
 import shutil
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -28,6 +27,7 @@ from .. import __version__
 from ..common import CorpusFiles
 from ..errors import ConfigError
 from ..hub.cards import write_dataset_card
+from ..scratch import scratch_dir
 from ..tokenization import ClonedTokenizer
 from .builder import ClonedCorpusBuilder, ClonedCorpusConfig
 
@@ -51,7 +51,7 @@ def save_cloned_corpus(
     config.base.validate()
     parent = out if out.exists() else out.parent
     parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".clonelang-build-{name}-", dir=parent))
+    tmp = scratch_dir(".clonelang-build-", parent)  # a killed build's folder is removed by the next build
     try:
         builder = ClonedCorpusBuilder(config=config, cache_dir=str(tmp / "cache"))
         prepared = tmp / "prepared"
