@@ -107,10 +107,13 @@ def run_stories(args: argparse.Namespace) -> int:
         raise ConfigError(f"--output {args.output!r} is a folder: give a file name, e.g. {args.output}/stories.jsonl")
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_name(f".{out.name}.tmp")
-    with open(tmp, "w") as f:
-        for row in stories(args.num, seed=args.seed, start=args.start):
-            f.write(json.dumps({"text": row["text"], "label": row["label"], "topic": row["topic"]}) + "\n")
-    tmp.replace(out)
+    try:
+        with open(tmp, "w") as f:
+            for row in stories(args.num, seed=args.seed, start=args.start):
+                f.write(json.dumps({"text": row["text"], "label": row["label"], "topic": row["topic"]}) + "\n")
+        tmp.replace(out)
+    finally:
+        tmp.unlink(missing_ok=True)  # a full disk or a kill: no half-written file under either name
     print(f"wrote {args.num} labelled stories to {out} (labels: {', '.join(TOPICS)})")
     return 0
 

@@ -76,3 +76,36 @@ def test_an_incomplete_newest_checkpoint_is_skipped_with_a_warning(tmp_path, cap
     with caplog.at_level("WARNING"):
         assert complete_checkpoint(tmp_path).endswith("checkpoint-20")
     assert "checkpoint-30" in caplog.text and "not written completely" in caplog.text
+
+
+def test_a_full_disk_ends_in_one_line_and_leaves_no_half_written_file(tmp_path, capsys, monkeypatch):
+    import builtins
+    import errno
+
+    real_open = builtins.open
+
+    class FullDisk:
+        def __init__(self, f):
+            self.f, self.written = f, 0
+
+        def write(self, text):
+            self.written += len(text)
+            if self.written > 2000:
+                raise OSError(errno.ENOSPC, "No space left on device", self.f.name)
+            return self.f.write(text)
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            self.f.close()
+
+    def opening(path, mode="r", *args, **kwargs):
+        f = real_open(path, mode, *args, **kwargs)
+        return FullDisk(f) if "w" in mode and str(path).endswith(".tmp") else f
+
+    monkeypatch.setattr(builtins, "open", opening)
+    code = hf_clonelang(["stories", "--num", "50", "--output", str(tmp_path / "s.jsonl")])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2 and err[-1].startswith("hf-clonelang stories: error: No space left on device"), err
+    assert "free some space" in err[-1] and list(tmp_path.iterdir()) == []
