@@ -218,9 +218,11 @@ def render_model_card(run_dir: str | Path, repo_id: str | None = None) -> str:
 
 
 def write_model_card(run_dir: str | Path, repo_id: str | None = None) -> Path:
-    """Write the model card (``README.md``) into a run folder."""
+    """Write the model card (``README.md``) into a run folder (aside, then renamed: never half-written)."""
     path = Path(run_dir) / RunFiles.CARD
-    path.write_text(render_model_card(run_dir, repo_id))
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(render_model_card(run_dir, repo_id))
+    tmp.replace(path)
     return path
 
 
