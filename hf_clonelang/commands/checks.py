@@ -11,7 +11,7 @@ import os
 import re
 from pathlib import Path
 
-from ..errors import ConfigError
+from ..errors import ConfigError, one_line
 
 logger = logging.getLogger(__name__)
 
@@ -78,3 +78,29 @@ def complete_checkpoint(output_dir: str | os.PathLike) -> str:
     raise ConfigError(
         f"--resume_from_checkpoint true, but {str(output_dir)!r} holds no complete checkpoint: train without it"
     )
+
+
+def check_checkpoint_files(checkpoint: str | os.PathLike) -> None:
+    """The files a resume loads are whole: the state parses, weight headers load, torch archives have their
+    directory (a truncated file loses it); one line naming a damaged file otherwise."""
+    import json
+    import zipfile
+
+    folder = Path(checkpoint)
+    for path in sorted(folder.iterdir()):
+        try:
+            if path.suffix == ".json":
+                json.loads(path.read_text())
+            elif path.suffix == ".safetensors":
+                from safetensors import safe_open
+
+                with safe_open(str(path), framework="np"):
+                    pass
+            elif path.suffix in (".pt", ".pth", ".bin"):
+                with zipfile.ZipFile(path) as archive:
+                    archive.namelist()
+        except Exception as err:
+            raise ConfigError(
+                f"checkpoint file {str(path)!r} is damaged ({one_line(err)}): delete {folder.name} to resume from an "
+                "earlier checkpoint"
+            ) from None

@@ -41,7 +41,14 @@ def parse_args(argv: list[str] | None = None) -> tuple[ModelArguments, CorpusArg
 def _preflight(model_args: ModelArguments, corpus_args: CorpusArguments, args: ImbalanceTrainingArguments) -> Any:
     """Everything checkable before the corpus is built: the output folder, the model, repo ids, the checkpoint to
     resume from; returns that checkpoint (None: start fresh)."""
-    from .checks import check_config_name, check_model_path, check_repo_id, check_writable_folder, complete_checkpoint
+    from .checks import (
+        check_checkpoint_files,
+        check_config_name,
+        check_model_path,
+        check_repo_id,
+        check_writable_folder,
+        complete_checkpoint,
+    )
 
     check_writable_folder(args.output_dir, "--output_dir")
     check_config_name(corpus_args.corpus_config_name)
@@ -52,9 +59,10 @@ def _preflight(model_args: ModelArguments, corpus_args: CorpusArguments, args: I
     if value is None or str(value).lower() in ("", "false", "none"):
         return None
     if str(value).lower() == "true":
-        return complete_checkpoint(args.output_dir)
-    if not (Path(value) / "trainer_state.json").is_file():
+        value = complete_checkpoint(args.output_dir)
+    elif not (Path(value) / "trainer_state.json").is_file():
         raise ConfigError(f"--resume_from_checkpoint {value!r} is not a complete checkpoint (no trainer_state.json)")
+    check_checkpoint_files(value)
     return value
 
 

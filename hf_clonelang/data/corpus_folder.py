@@ -139,6 +139,10 @@ def load_cloned_corpus(path_or_repo: str | os.PathLike, config_name: str | None 
     import datasets
 
     location = str(path_or_repo)
+    if Path(location).is_dir() and config_name is not None:
+        built = sorted(p.name for p in (Path(location) / CorpusFiles.DATA_DIR).glob("*") if p.is_dir())
+        if config_name not in built:
+            raise ConfigError(f"{location} has no config {config_name!r}: it holds {', '.join(built) or 'none'}")
     if config_name is None:
         config_name = datasets.get_dataset_default_config_name(location)
         if config_name is None:

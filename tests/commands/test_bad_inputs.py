@@ -109,3 +109,17 @@ def test_a_full_disk_ends_in_one_line_and_leaves_no_half_written_file(tmp_path, 
     err = capsys.readouterr().err.strip().splitlines()
     assert code == 2 and err[-1].startswith("hf-clonelang stories: error: No space left on device"), err
     assert "free some space" in err[-1] and list(tmp_path.iterdir()) == []
+
+
+def test_a_damaged_checkpoint_file_is_named_before_resuming(tmp_path, capsys):
+    import torch
+
+    checkpoint = tmp_path / "checkpoint-10"
+    checkpoint.mkdir()
+    (checkpoint / "trainer_state.json").write_text(json.dumps({"global_step": 10}))
+    torch.save({"state": torch.zeros(100)}, checkpoint / "optimizer.pt")
+    data = (checkpoint / "optimizer.pt").read_bytes()
+    (checkpoint / "optimizer.pt").write_bytes(data[: len(data) // 2])  # killed while writing
+    code = _run("train", ["--output_dir", str(tmp_path), "--resume_from_checkpoint", "true"])
+    last = capsys.readouterr().err.strip().splitlines()[-1]
+    assert code == 2 and f"checkpoint file '{checkpoint / 'optimizer.pt'}' is damaged" in last, last

@@ -259,9 +259,11 @@ def test_no_token_and_no_absolute_local_path_reaches_the_run_folder_or_the_repo(
     _train(hub, out, corpus_cache, "--train_files", str(books), "--push_to_hub", "true", *extra)
     local = {p.relative_to(out).as_posix(): p.read_bytes() for p in out.rglob("*") if p.is_file()}
     remote = {f: hub.read("tester/private", f, rtype="models") for f in hub.files("tester/private", rtype="models")}
+    environment_token = hub.client_env["HF_TOKEN"].encode()
     for where, files in (("run folder", local), ("repo", remote)):
         for name, data in files.items():
             assert secret.encode() not in data, f"{where}: {name} holds the token"
+            assert environment_token not in data, f"{where}: {name} holds the environment's token"
     for name, data in remote.items():
         assert str(tmp_path).encode() not in data, f"repo: {name} holds a local path"
     info = json.loads(local["run_info.json"])
