@@ -29,6 +29,7 @@ from ..errors import ConfigError
 from ..hub.cards import write_dataset_card
 from ..scratch import scratch_dir
 from ..tokenization import ClonedTokenizer
+from ..verify import verify_corpus_config
 from .builder import ClonedCorpusBuilder, ClonedCorpusConfig
 
 _SHARD = re.compile(r"^clonelang-(?P<split>\w+?)(?:-(?P<i>\d{5})-of-(?P<n>\d{5}))?\.parquet$")
@@ -150,6 +151,9 @@ def load_cloned_corpus(path_or_repo: str | os.PathLike, config_name: str | None 
             if len(names) != 1:
                 raise ConfigError(f"{location} holds several configs ({', '.join(names)}): name one")
             config_name = names[0]
+    info = Path(location) / CorpusFiles.DATA_DIR / config_name / CorpusFiles.INFO
+    if info.is_file():  # a local folder: its shards must read before anything trains on them
+        verify_corpus_config(Path(location), json.loads(info.read_text()))
     dsd = datasets.load_dataset(location, config_name, **kwargs)
     is_repo = not Path(location).is_dir()
     tok = ClonedTokenizer.from_pretrained(

@@ -1,0 +1,60 @@
+"""Verification of what is about to be published or loaded: a run folder whose model loads and whose training
+finished, a corpus config whose Parquet shards read with the row counts its ``info.json`` records. Each failure is
+one `ConfigError` line naming the file."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from .common import CorpusFiles, RunFiles
+from .errors import ConfigError, one_line
+
+
+def verify_run(run: Path, finished: bool = True) -> None:
+    """Refuse to publish a run whose model does not load or, with ``finished``, that did not finish (no
+    ``run_info.json`` / ``all_results.json``: its card would have no results): one line naming the file."""
+    if not run.is_dir():
+        raise ConfigError(f"{str(run)!r} is not a folder: give a run folder written by run_clm_imbalance.py")
+    config = run / "config.json"
+    if not config.is_file():
+        raise ConfigError(f"{run} holds no model (config.json): push a run folder written by run_clm_imbalance.py")
+    try:
+        json.loads(config.read_text())
+    except ValueError as err:
+        raise ConfigError(f"{config} is not valid JSON ({one_line(err)}): save the model again") from None
+    if finished:
+        for name in (RunFiles.RUN_INFO, RunFiles.ALL_RESULTS):
+            if not (run / name).is_file():
+                raise ConfigError(f"{run} is not a finished run ({name} is missing): finish or resume the training")
+    weights = sorted(run.glob("*.safetensors"))
+    if not weights and not (run / "pytorch_model.bin").is_file():
+        raise ConfigError(f"{run} holds no model weights (model.safetensors): save the model again")
+    from safetensors import safe_open
+
+    for path in weights:
+        try:
+            with safe_open(str(path), framework="np"):  # reads the header: a truncated file fails here
+                pass
+        except Exception as err:
+            raise ConfigError(f"{path} does not load ({one_line(err)}): it is truncated or corrupt") from None
+
+
+def verify_corpus_config(folder: Path, info: dict[str, Any]) -> None:
+    """Refuse to publish a corpus config whose Parquet shards do not read or hold other row counts than its
+    ``info.json`` says."""
+    import pyarrow.parquet as pq
+
+    name = info["config"]["name"]
+    for split, files in info.get("files", {}).items():
+        rows = 0
+        for file in files:
+            path = folder / CorpusFiles.DATA_DIR / name / file
+            try:
+                rows += pq.read_metadata(path).num_rows
+            except Exception as err:
+                raise ConfigError(f"{path} does not read as Parquet ({one_line(err)}): rebuild the config") from None
+        expected = info.get("splits", {}).get(split, {}).get("num_examples")
+        if expected is not None and rows != expected:
+            raise ConfigError(f"split {split!r} of {name!r} has {rows} rows, info.json says {expected}: rebuild it")
