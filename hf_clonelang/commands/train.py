@@ -82,7 +82,13 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
 
         datasets.disable_progress_bars()
 
-    from ..training.run_folder import already_trained, final_evaluation, settings_fingerprint, write_run_files
+    from ..training.run_folder import (
+        already_trained,
+        final_evaluation,
+        logged_train_loss,
+        settings_fingerprint,
+        write_run_files,
+    )
 
     # 1. A rerun of a finished run whose push failed only retries the push (on the main process).
     fingerprint = settings_fingerprint(model_args, corpus_args, args)
@@ -106,6 +112,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     for k in range(1, args.num_languages + 1):
         split = dsd[f"validation_L{k}"]
         eval_sets[f"L{k}"] = split.select(range(min(limit, len(split)))) if limit else split
+    if resume is not None:
+        args.eval_on_start = False  # the checkpoint's log already holds the evaluation at its step
     trainer = ImbalanceTrainer(
         model=model, args=args, train_dataset=dsd["train"], eval_dataset=eval_sets, processing_class=tok
     )
@@ -113,6 +121,9 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
 
     # 4. Final metrics: the last evaluation, the test splits, tokens seen and epochs per language.
     metrics = dict(result.metrics)
+    whole_run = logged_train_loss(trainer.state.log_history)
+    if whole_run is not None:
+        metrics["train_loss"] = whole_run  # over every step, also when resumed (Trainer's covers the last session)
     metrics.update(final_evaluation(trainer))
     tests = {f"L{k}": dsd[f"test_L{k}"] for k in range(1, args.num_languages + 1) if f"test_L{k}" in dsd}
     if tests:

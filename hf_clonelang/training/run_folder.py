@@ -57,6 +57,18 @@ def already_trained(output_dir: str | Path, fingerprint: str) -> bool:
     return done and json.loads(info.read_text()).get("settings_fingerprint") == fingerprint
 
 
+def logged_train_loss(log_history: list[dict[str, Any]]) -> float | None:
+    """The mean training loss over the whole run from its logs: each logged ``loss`` (the mean since the previous
+    log) weighted by the steps it covers. Trainer's own ``train_loss`` counts only the steps of the last session, so
+    it changes when a run is resumed; this one does not."""
+    total, covered, previous = 0.0, 0, 0
+    for entry in log_history:
+        if "loss" in entry and "step" in entry:
+            steps = entry["step"] - previous
+            total, covered, previous = total + entry["loss"] * steps, covered + steps, entry["step"]
+    return total / covered if covered else None
+
+
 def final_evaluation(trainer: Any) -> dict[str, float]:
     """The evaluation of the final weights: reused from the log when Trainer just evaluated the last step."""
     step = trainer.state.global_step
