@@ -53,13 +53,14 @@ def check_config_name(name: str | None) -> None:
         )
 
 
-def check_model_path(name_or_path: str | None) -> None:
-    """A local model folder that exists, or a well-formed Hub model id."""
+def check_folder_or_repo(name_or_path: str | None, flag: str) -> None:
+    """A local folder that exists, or a well-formed Hub repo id (a path that names no folder is refused here, not
+    reported later as a Hub that cannot be reached)."""
     if not name_or_path or os.path.isdir(name_or_path):
         return
-    if name_or_path.startswith(("/", ".", "~")) or name_or_path.count("/") > 1:  # a path, not a Hub id
-        raise ConfigError(f"--model_name_or_path {name_or_path!r} does not exist: give a model folder or a Hub id")
-    check_repo_id(name_or_path, "--model_name_or_path")
+    if name_or_path.startswith(("/", ".", "~")) or name_or_path.count("/") > 1 or os.path.exists(name_or_path):
+        raise ConfigError(f"{flag} {name_or_path!r} is not a folder: give an existing folder or a Hub repo id")
+    check_repo_id(name_or_path, flag)
 
 
 def complete_checkpoint(output_dir: str | os.PathLike) -> str:

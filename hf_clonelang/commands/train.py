@@ -44,7 +44,7 @@ def _preflight(model_args: ModelArguments, corpus_args: CorpusArguments, args: I
     from .checks import (
         check_checkpoint_files,
         check_config_name,
-        check_model_path,
+        check_folder_or_repo,
         check_repo_id,
         check_writable_folder,
         complete_checkpoint,
@@ -52,7 +52,8 @@ def _preflight(model_args: ModelArguments, corpus_args: CorpusArguments, args: I
 
     check_writable_folder(args.output_dir, "--output_dir")
     check_config_name(corpus_args.corpus_config_name)
-    check_model_path(model_args.model_name_or_path)
+    check_folder_or_repo(model_args.model_name_or_path, "--model_name_or_path")
+    check_folder_or_repo(corpus_args.cloned_corpus, "--cloned_corpus")
     if args.push_to_hub and args.hub_model_id:
         check_repo_id(args.hub_model_id, "--hub_model_id")
     value = args.resume_from_checkpoint

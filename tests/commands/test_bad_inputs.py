@@ -25,6 +25,8 @@ CASES = [
     ("train", ["--output_dir", "{tmp}/o", "--max_steps", "0"], "max_steps=0, num_train_epochs=3.0 train nothing"),
     ("train", ["--output_dir", "{tmp}/o", "--num_languages", "5000"], "num_languages=5000 is not allowed: at most"),
     ("train", ["--output_dir", "{tmp}/o", "--model_name_or_path", "./missing"], "--model_name_or_path './missing'"),
+    ("train", ["--output_dir", "{tmp}/o", "--cloned_corpus", "{tmp}/none"], "--cloned_corpus '{tmp}/none' is not a"),
+    ("train", ["--output_dir", "{tmp}/o", "--cloned_corpus", "{tmp}/file"], "--cloned_corpus '{tmp}/file' is not a"),
     ("train", ["--output_dir", "{tmp}/o", "--push_to_hub", "--hub_model_id", "a b"], "--hub_model_id 'a b' is not"),
     ("train", ["--output_dir", "{tmp}/o", "--resume_from_checkpoint", "true"], "--resume_from_checkpoint true, but"),
     ("train", ["--output_dir", "{tmp}/o", "--resume_from_checkpoint", "{tmp}/nope"], "--resume_from_checkpoint"),
