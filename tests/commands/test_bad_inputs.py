@@ -125,3 +125,47 @@ def test_a_damaged_checkpoint_file_is_named_before_resuming(tmp_path, capsys):
     code = _run("train", ["--output_dir", str(tmp_path), "--resume_from_checkpoint", "true"])
     last = capsys.readouterr().err.strip().splitlines()[-1]
     assert code == 2 and f"checkpoint file '{checkpoint / 'optimizer.pt'}' is damaged" in last, last
+
+
+def test_a_disk_that_fills_during_a_build_ends_in_one_line_and_leaves_nothing(tmp_path, capsys, monkeypatch):
+    import errno
+
+    from hf_clonelang.data import packing
+
+    def full(self, blocks):
+        raise OSError(errno.ENOSPC, "No space left on device", str(self._path))
+
+    monkeypatch.setattr(packing.BlockStore, "append", full)
+    out = tmp_path / "corpus"
+    code = hf_clonelang(["build", "--output", str(out), "--max_documents", "50", "--vocab_size", "300"])
+    last = capsys.readouterr().err.strip().splitlines()[-1]
+    assert code == 2 and last.startswith("hf-clonelang build: error: No space left on device"), last
+    assert list(tmp_path.iterdir()) == []  # no corpus folder, no scratch folder beside it
+
+
+def test_a_disk_that_fills_during_a_checkpoint_leaves_a_resumable_run(tmp_path, capsys, monkeypatch):
+    import errno
+
+    import torch
+
+    saves = []
+    real_save = torch.save
+
+    def filling(obj, f, *args, **kwargs):
+        saves.append(str(f))
+        if "checkpoint-4" in str(f) and str(f).endswith("scheduler.pt"):  # the second checkpoint, half-way through
+            raise OSError(errno.ENOSPC, "No space left on device", str(f))
+        return real_save(obj, f, *args, **kwargs)
+
+    monkeypatch.setattr(torch, "save", filling)
+    flags = ["--max_documents", "300", "--vocab_size", "300", "--block_size", "32", "--eval_blocks", "8"]
+    flags += ["--n_layer", "1", "--n_embd", "32", "--n_head", "2", "--per_device_train_batch_size", "4"]
+    flags += ["--max_steps", "6", "--save_steps", "2", "--eval_strategy", "no", "--disable_tqdm", "true"]
+    flags += ["--output_dir", str(tmp_path / "run"), "--corpus_cache_dir", str(tmp_path / "cache")]
+    assert _run("train", flags) == 2
+    last = capsys.readouterr().err.strip().splitlines()[-1]
+    assert last.startswith("run_clm_imbalance.py: error: No space left on device"), last
+    monkeypatch.setattr(torch, "save", real_save)
+    from hf_clonelang.commands.checks import complete_checkpoint
+
+    assert complete_checkpoint(tmp_path / "run").endswith("checkpoint-2")  # the half-written checkpoint-4 is skipped
