@@ -84,7 +84,7 @@ def built_config_info(folder: str | os.PathLike, config: ClonedCorpusConfig) -> 
     if not path.is_file():
         return None
     info = json.loads(path.read_text())
-    return info if info["config"] == json.loads(json.dumps(config.to_dict())) else None
+    return info if info["config"] == json.loads(json.dumps(_recorded_config(config))) else None
 
 
 def _arrange_shards(prepared: Path, target: Path) -> dict[str, list[str]]:
@@ -102,12 +102,22 @@ def _arrange_shards(prepared: Path, target: Path) -> dict[str, list[str]]:
     return files
 
 
+def _recorded_config(config: ClonedCorpusConfig) -> dict[str, Any]:
+    """The config as ``info.json`` records it (and a push publishes it): local base files by name, never by their
+    absolute path (their size and modification time stay, so a changed file is still a different config)."""
+    recorded = config.to_dict()
+    base = dict(recorded["base"])
+    base["files"] = [os.path.basename(f) for f in base.get("files") or ()]
+    recorded["base"] = base
+    return recorded
+
+
 def _info(config: ClonedCorpusConfig, builder: ClonedCorpusBuilder, files: dict[str, list[str]]) -> dict[str, Any]:
     tok = builder.cloned_tokenizer.to_dict()
     tok["num_anchors"] = len(tok.pop("anchor_ids"))  # the id lists live in tokenizer/<config>/
     tok["num_shared_specials"] = len(tok.pop("shared_special_ids"))
     return {
-        "config": config.to_dict(),
+        "config": _recorded_config(config),
         "base_description": config.base.describe(),
         "tokenizer": tok,
         "summary": builder.summary,

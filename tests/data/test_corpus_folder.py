@@ -121,3 +121,21 @@ def test_interrupted_build_keeps_existing_configs_intact(tmp_path, small_config,
     assert (out / "README.md").read_text() == card
     assert sorted(p.name for p in out.iterdir()) == ["README.md", "data", "tokenizer"]
     assert np.array(load_dataset(str(out), "L2-r90-10")["train"]["language"]).mean() < 1.2
+
+
+def test_info_names_local_base_files_without_their_path(tmp_path, small_config):
+    from hf_clonelang import BaseCorpus
+
+    text = tmp_path / "private" / "books.txt"
+    text.parent.mkdir()
+    text.write_text("\n\n".join(f"The fox {i} ran to the river and found a red kite." for i in range(400)))
+    config = ClonedCorpusConfig(**{**small_config, "base": BaseCorpus.from_spec([str(text)])})
+    out = tmp_path / "corpus"
+    info = save_cloned_corpus(config, out)
+    assert info["config"]["base"]["files"] == ["books.txt"]
+    for path in out.rglob("*"):
+        if path.is_file() and path.suffix == ".json":  # what a push uploads as is (its card is written for the repo)
+            assert str(tmp_path) not in path.read_text(), path
+    from hf_clonelang.data.corpus_folder import built_config_info
+
+    assert built_config_info(out, config) is not None  # the retry-the-push check still recognises the build
