@@ -9,6 +9,7 @@ import itertools
 import os
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass
+from pathlib import Path
 from typing import Any
 
 from ..common import EMBEDDED
@@ -34,8 +35,8 @@ class BaseCorpus:
     per line, per blank-line-separated paragraph, or per file). ``max_documents`` caps any source; the embedded
     corpus is endless and defaults to `DEFAULT_EMBEDDED_STORIES` stories generated from ``seed``;
     ``grammar_version`` is part of the spec so that builds cached from an older story grammar are not reused, and
-    ``file_stamps`` (size and modification time of each local file, filled in when not given) so that a changed
-    file is never answered from a corpus cached before the change.
+    ``file_stamps`` (size and modification time of each local file, or of each file of a local dataset folder,
+    filled in when not given) so that a changed file is never answered from a corpus cached before the change.
     """
 
     source: str = EMBEDDED
@@ -80,8 +81,10 @@ class BaseCorpus:
             raise ConfigError(f"max_documents={self.max_documents} is not allowed: it must be >= 1")
         if self.source == "files" and not self.files:
             raise ConfigError("source='files' needs at least one file")
-        if self.source == "files" and not self.file_stamps:
-            stamps = tuple(_stamp(f) for f in self.files)
+        local_folder = not self.is_embedded and os.path.isdir(self.source)
+        if not self.file_stamps and (self.source == "files" or local_folder):
+            files = self.files if self.source == "files" else sorted(map(str, Path(self.source).rglob("*")))
+            stamps = tuple(_stamp(f) for f in files if os.path.isfile(f))
             object.__setattr__(self, "file_stamps", stamps)  # frozen: set once, as part of the identity
 
     @property
