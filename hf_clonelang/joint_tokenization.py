@@ -1,0 +1,152 @@
+"""`JointTokenizer`: real languages, each with its own tokenizer, in one joint vocabulary (`JointLayout`:
+disjoint or anchored), with the contract of `ClonedTokenizer` where it makes sense: ``tok(text, language=k)``,
+``decode``, ``language_of``, ``ids_of``, ``save_pretrained`` / ``from_pretrained``, and a standalone
+``tokenizers/L{k}/`` per language that plain `AutoTokenizer` loads and that produces the joint ids.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .errors import ConfigError
+from .joint_vocab import JointLayout
+from .standalone import _remap_tokenizer_json
+from .tokenization import STANDALONE_DIR
+
+CONFIG_NAME = "joint_tokenizer.json"
+BASE_DIR = "base"
+
+
+class JointTokenizer:
+    """One tokenizer per language (language k is ``tokenizers[k - 1]``, fast `transformers` tokenizers) laid out in
+    one joint vocabulary; ``mode`` is ``"disjoint"`` or ``"anchored"``."""
+
+    def __init__(self, tokenizers: Sequence[Any], mode: str = "disjoint") -> None:
+        self.bases = list(tokenizers)
+        for k, tok in enumerate(self.bases, 1):
+            if getattr(tok, "backend_tokenizer", None) is None:
+                raise ConfigError(f"the tokenizer of L{k} ({type(tok).__name__}) is not a fast tokenizer")
+        self.layout = JointLayout(
+            [tok.get_vocab() for tok in self.bases],
+            mode=mode,
+            specials=[list(tok.all_special_tokens) for tok in self.bases],
+            pads=[tok.pad_token for tok in self.bases],
+        )
+
+    # ------------------------------------------------------------------ contract shared with ClonedTokenizer
+    @property
+    def num_languages(self) -> int:
+        return self.layout.num_languages
+
+    @property
+    def vocab_size(self) -> int:
+        """Size of the joint vocabulary (the model's embedding needs at least this many rows)."""
+        return self.layout.vocab_size
+
+    @property
+    def mode(self) -> str:
+        return self.layout.mode
+
+    @property
+    def pad_token_id(self) -> int | None:
+        return self.layout.pad_id
+
+    def eod_token_id(self, language: int) -> int | None:
+        """Language ``language``'s end-of-document (eos) token as a joint id."""
+        base = self.bases[self._check(language) - 1]
+        return None if base.eos_token_id is None else int(self.layout.to_joint_ids([base.eos_token_id], language)[0])
+
+    def language_of(self, ids: Any) -> np.ndarray:
+        return self.layout.language_of(ids)
+
+    def ids_of(self, language: int) -> np.ndarray:
+        return self.layout.ids_of(language)
+
+    def __call__(self, text: Any, *, language: int = 1, **kwargs: Any) -> Any:
+        """Tokenize ``text`` (a string or a list of strings) with language ``language``'s tokenizer; ``input_ids``
+        are joint ids (lists, or tensors with ``return_tensors``)."""
+        encoded = self.bases[self._check(language) - 1](text, **kwargs)
+        ids = encoded["input_ids"]
+        mapped = self.layout.to_joint_ids(np.asarray(ids), language)
+        if hasattr(ids, "new_tensor"):
+            import torch
+
+            encoded["input_ids"] = torch.as_tensor(mapped, dtype=ids.dtype)
+        elif isinstance(ids, np.ndarray):
+            encoded["input_ids"] = mapped
+        else:
+            encoded["input_ids"] = mapped.tolist() if isinstance(text, str) else [r.tolist() for r in mapped]
+        return encoded
+
+    def encode(self, text: str, *, language: int = 1, **kwargs: Any) -> list[int]:
+        return self(text, language=language, **kwargs)["input_ids"]
+
+    def decode(self, ids: Any, language: int | None = None, **kwargs: Any) -> str:
+        """Text of joint ids in one language (default: the language of the first id no other language shares)."""
+        ids = np.asarray(ids, dtype=np.int64).ravel()
+        if language is None:
+            owners = self.layout.language_of(ids)
+            own = owners[owners > 0]
+            language = int(own[0]) if own.size else 1
+        base_ids = self.layout.to_base_ids(ids, self._check(language))
+        return self.bases[language - 1].decode(base_ids[base_ids >= 0].tolist(), **kwargs)
+
+    # ------------------------------------------------------------------ persistence
+    def save_pretrained(self, directory: str | os.PathLike) -> Path:
+        """The base tokenizers (``base/L{k}/``), the layout's settings, and a standalone tokenizer per language."""
+        root = Path(directory)
+        root.mkdir(parents=True, exist_ok=True)
+        for k, base in enumerate(self.bases, 1):
+            base.save_pretrained(root / BASE_DIR / f"L{k}")
+            self.standalone(k).save_pretrained(root / STANDALONE_DIR / f"L{k}")
+        settings = {
+            "mode": self.mode,
+            "num_languages": self.num_languages,
+            "vocab_size": self.vocab_size,
+            "num_shared": self.layout.num_shared,
+        }
+        (root / CONFIG_NAME).write_text(json.dumps(settings, indent=2) + "\n")
+        return root
+
+    @classmethod
+    def from_pretrained(cls, directory: str | os.PathLike) -> JointTokenizer:
+        from transformers import AutoTokenizer
+
+        root = Path(directory)
+        if not (root / CONFIG_NAME).is_file():
+            raise ConfigError(f"{root} holds no {CONFIG_NAME}: save a JointTokenizer there first")
+        settings = json.loads((root / CONFIG_NAME).read_text())
+        languages = range(1, settings["num_languages"] + 1)
+        bases = [AutoTokenizer.from_pretrained(root / BASE_DIR / f"L{k}") for k in languages]
+        tok = cls(bases, mode=settings["mode"])
+        if tok.vocab_size != settings["vocab_size"]:
+            expected = settings["vocab_size"]
+            raise ConfigError(f"{root}: the base tokenizers give {tok.vocab_size} joint ids, not {expected}")
+        return tok
+
+    def standalone(self, language: int) -> Any:
+        """A plain fast tokenizer that encodes language ``language``'s text straight to joint ids."""
+        from tokenizers import Tokenizer
+        from transformers import PreTrainedTokenizerFast
+
+        base = self.bases[self._check(language) - 1]
+        spec = json.loads(base.backend_tokenizer.to_str())
+        table = self.layout.to_joint[language - 1]
+        _remap_tokenizer_json(spec, lambda i: int(table[int(i)]))
+        specials = {k: v for k, v in base.special_tokens_map.items() if isinstance(v, str)}
+        return PreTrainedTokenizerFast(
+            tokenizer_object=Tokenizer.from_str(json.dumps(spec)), model_max_length=base.model_max_length, **specials
+        )
+
+    def _check(self, language: int) -> int:
+        self.layout.check_language(language)
+        return int(language)
+
+    def __repr__(self) -> str:
+        return f"JointTokenizer({self.layout.describe()})"
