@@ -25,12 +25,27 @@ DEBUG_ENV = "HF_CLONELANG_DEBUG"
 
 
 def fault_message(err: BaseException) -> str | None:
-    """One line for a fault the user can act on (bad input, a Hub failure, a file or disk problem), naming the
-    file or value and what to do; None for anything else (a bug: the entry point says how to see its traceback)."""
+    """One line for a fault the user can act on (bad input, a Hub or network failure, a file or disk problem),
+    naming the file or value and what to do; None for anything else (a bug: the entry point says how to see its
+    traceback). Libraries wrap such faults in their own errors (`datasets`' DatasetGenerationError around a full
+    disk): the chain of causes is followed."""
+    seen: set[int] = set()
+    while err is not None and id(err) not in seen:
+        seen.add(id(err))
+        message = _own_message(err)
+        if message is not None:
+            return message
+        err = err.__cause__ or err.__context__
+    return None
+
+
+def _own_message(err: BaseException) -> str | None:
     import errno
 
     if isinstance(err, (ConfigError, HubError)):
         return str(err)
+    if _is_network_fault(err):
+        return f"{one_line(err)}: check the network and the repo or dataset id (HF_HUB_OFFLINE=1 allows no download)"
     if isinstance(err, UnicodeDecodeError):
         return f"a file is not UTF-8 text ({one_line(err)}): give UTF-8 text"
     if isinstance(err, OSError) and err.errno is not None:
@@ -47,6 +62,17 @@ def fault_message(err: BaseException) -> str | None:
         }.get(err.errno, "check the path and the disk")
         return f"{err.strerror or one_line(err)}{name}: {what}"
     return None
+
+
+def _is_network_fault(err: BaseException) -> bool:
+    """A failed download or Hub request: no connection, a timeout, an HTTP error, offline mode."""
+    if isinstance(err, (ConnectionError, TimeoutError)):
+        return True
+    try:
+        from huggingface_hub.errors import HfHubHTTPError, OfflineModeIsEnabled
+    except ImportError:
+        return False
+    return isinstance(err, (HfHubHTTPError, OfflineModeIsEnabled))
 
 
 def exit_message(prog: str, err: BaseException) -> tuple[str, int]:

@@ -29,6 +29,15 @@ def verify_run(run: Path, finished: bool = True) -> None:
             if not (run / name).is_file():
                 raise ConfigError(f"{run} is not a finished run ({name} is missing): finish or resume the training")
     weights = sorted(run.glob("*.safetensors"))
+    index = run / "model.safetensors.index.json"
+    if index.is_file():  # a sharded model: every shard the index names must be there
+        try:
+            shards = sorted(set(json.loads(index.read_text())["weight_map"].values()))
+        except (ValueError, KeyError) as err:
+            raise ConfigError(f"{index} is not a valid shard index ({one_line(err)}): save the model again") from None
+        missing = [name for name in shards if not (run / name).is_file()]
+        if missing:
+            raise ConfigError(f"{run} lacks the model shards {', '.join(missing)}: save the model again")
     if not weights and not (run / "pytorch_model.bin").is_file():
         raise ConfigError(f"{run} holds no model weights (model.safetensors): save the model again")
     from safetensors import safe_open

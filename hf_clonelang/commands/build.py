@@ -7,12 +7,13 @@ needs: the languages and their ratios, where to write, and where to push.
 
 from __future__ import annotations
 
-import tempfile
+import shutil
 from dataclasses import dataclass, field
 from typing import Any
 
 from ..data.arguments import CorpusArguments
 from ..errors import ConfigError
+from ..scratch import scratch_dir
 from .checks import check_config_name, check_repo_id, check_writable_folder
 from .parser import parse_dataclasses
 
@@ -74,7 +75,8 @@ def run_build(argv: list[str]) -> int:
         if getattr(corpus, name) is not None:
             raise ConfigError(f"--{name} is not allowed in build: a build writes a new corpus into --output")
     config = corpus.to_config(build.num_languages, build.parsed_ratios())
-    with tempfile.TemporaryDirectory(prefix="clonelang-push-") as scratch:
+    scratch = scratch_dir("clonelang-push-")  # a push-only build's corpus; a killed one's is removed next time
+    try:
         folder = build.output or f"{scratch}/corpus"
         info = built_config_info(folder, config) if build.push_to_hub and not build.overwrite else None
         if info is not None:  # a push that failed is retried by running the same command again
@@ -87,6 +89,8 @@ def run_build(argv: list[str]) -> int:
                 folder, config.name, build.hub_dataset_id, token=build.hub_token, private=build.hub_private_repo
             )
             print(f"pushed {config.name} to {url}")
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
     return 0
 
 

@@ -63,22 +63,31 @@ def check_folder_or_repo(name_or_path: str | None, flag: str) -> None:
     check_repo_id(name_or_path, flag)
 
 
-def complete_checkpoint(output_dir: str | os.PathLike) -> str:
-    """The newest checkpoint of ``output_dir`` that was written completely (it has its ``trainer_state.json``);
-    newer incomplete ones (a kill or a full disk while saving) are skipped with a warning naming them."""
+def complete_checkpoint(output_dir: str | os.PathLike) -> str | None:
+    """The newest checkpoint of ``output_dir`` that is whole (its ``trainer_state.json`` written, every file it
+    loads intact); newer incomplete or damaged ones (a kill or a full disk while saving) are skipped with a warning
+    naming them. None, with a warning, when checkpoints exist but none is whole (the run starts again); an error
+    when there is no checkpoint at all."""
     folder = Path(output_dir)
     found = sorted(
         (p for p in folder.glob("checkpoint-*") if p.is_dir() and p.name.split("-")[-1].isdigit()),
         key=lambda p: int(p.name.split("-")[-1]),
         reverse=True,
     )
+    if not found:
+        raise ConfigError(f"--resume_from_checkpoint true, but {str(output_dir)!r} holds no checkpoint: leave it out")
     for checkpoint in found:
-        if (checkpoint / "trainer_state.json").is_file():
-            return str(checkpoint)
-        logger.warning("skipping %s: it was not written completely (no trainer_state.json)", checkpoint)
-    raise ConfigError(
-        f"--resume_from_checkpoint true, but {str(output_dir)!r} holds no complete checkpoint: train without it"
-    )
+        if not (checkpoint / "trainer_state.json").is_file():
+            logger.warning("skipping %s: it was not written completely (no trainer_state.json)", checkpoint)
+            continue
+        try:
+            check_checkpoint_files(checkpoint)
+        except ConfigError as err:
+            logger.warning("skipping %s: %s", checkpoint, err)
+            continue
+        return str(checkpoint)
+    logger.warning("no checkpoint of %s is whole: the run starts from the beginning", output_dir)
+    return None
 
 
 def check_checkpoint_files(checkpoint: str | os.PathLike) -> None:

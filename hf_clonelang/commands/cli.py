@@ -239,6 +239,9 @@ def _run(command: str, func: Any, args: Any) -> int:
     try:
         apply_timeout_from_env()  # every Hub request of the command: $HF_CLONELANG_HUB_TIMEOUT, default 60 s
         return func(args)
+    except KeyboardInterrupt:
+        print(f"hf-clonelang {command}: interrupted", file=sys.stderr)
+        return 130
     except Exception as err:
         if fault_message(err) is None and os.environ.get(DEBUG_ENV):
             raise

@@ -53,6 +53,7 @@ def _preflight(model_args: ModelArguments, corpus_args: CorpusArguments, args: I
     check_writable_folder(args.output_dir, "--output_dir")
     check_config_name(corpus_args.corpus_config_name)
     check_folder_or_repo(model_args.model_name_or_path, "--model_name_or_path")
+    check_folder_or_repo(model_args.config_name, "--config_name")
     check_folder_or_repo(corpus_args.cloned_corpus, "--cloned_corpus")
     if args.push_to_hub and args.hub_model_id:
         check_repo_id(args.hub_model_id, "--hub_model_id")
@@ -60,8 +61,8 @@ def _preflight(model_args: ModelArguments, corpus_args: CorpusArguments, args: I
     if value is None or str(value).lower() in ("", "false", "none"):
         return None
     if str(value).lower() == "true":
-        value = complete_checkpoint(args.output_dir)
-    elif not (Path(value) / "trainer_state.json").is_file():
+        return complete_checkpoint(args.output_dir)  # checked, damaged ones skipped
+    if not (Path(value) / "trainer_state.json").is_file():
         raise ConfigError(f"--resume_from_checkpoint {value!r} is not a complete checkpoint (no trainer_state.json)")
     check_checkpoint_files(value)
     return value
@@ -122,9 +123,11 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
 
     # 4. Final metrics: the last evaluation, the test splits, tokens seen and epochs per language.
     metrics = dict(result.metrics)
-    whole_run = logged_train_loss(trainer.state.log_history)
-    if whole_run is not None:
-        metrics["train_loss"] = whole_run  # over every step, also when resumed (Trainer's covers the last session)
+    if resume is not None:  # Trainer's train_loss covers this session only: the whole run's comes from its logs
+        resumed_at = int(Path(resume).name.split("-")[-1])
+        whole_run = logged_train_loss(trainer.state.log_history, resumed_at=resumed_at)
+        if whole_run is not None:
+            metrics["train_loss"] = whole_run
     metrics.update(final_evaluation(trainer))
     tests = {f"L{k}": dsd[f"test_L{k}"] for k in range(1, args.num_languages + 1) if f"test_L{k}" in dsd}
     if tests:
@@ -173,6 +176,9 @@ def cli(argv: list[str] | None = None) -> None:
     try:
         apply_timeout_from_env()  # every Hub request of the run: $HF_CLONELANG_HUB_TIMEOUT, default 60 s
         main(argv)
+    except KeyboardInterrupt:
+        print(f"{PROG}: interrupted (a run resumes from its last checkpoint with --resume_from_checkpoint true)")
+        sys.exit(130)
     except Exception as err:  # one line (errors.exit_message): 2 for bad input and faults, 1 for the unexpected
         if fault_message(err) is None and os.environ.get(DEBUG_ENV):
             raise

@@ -118,8 +118,9 @@ class CorpusArguments:
 
             if values.get("train_files"):
                 values["train_files"] = [resolve(f) for f in values["train_files"]]
-            if values.get("dataset_name"):
-                values["dataset_name"] = resolve(values["dataset_name"])
+            for name in ("dataset_name", "cloned_corpus", "tokenizer_name"):
+                if values.get(name):
+                    values[name] = resolve(values[name])
         return cls(**values)
 
     def to_dict(self, relative_to: str | os.PathLike | None = None) -> dict[str, Any]:
@@ -131,8 +132,10 @@ class CorpusArguments:
             start = os.path.abspath(relative_to)
             if self.train_files:
                 values["train_files"] = [os.path.relpath(os.path.abspath(f), start) for f in self.train_files]
-            if self.dataset_name and os.path.isdir(self.dataset_name):
-                values["dataset_name"] = os.path.relpath(os.path.abspath(self.dataset_name), start)
+            for name in ("dataset_name", "cloned_corpus", "tokenizer_name"):  # local folders, relative to the run
+                value = getattr(self, name)
+                if value and os.path.isdir(value):
+                    values[name] = os.path.relpath(os.path.abspath(value), start)
         return values
 
     def base_corpus(self) -> Any:

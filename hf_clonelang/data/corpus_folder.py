@@ -108,8 +108,16 @@ def _recorded_config(config: ClonedCorpusConfig) -> dict[str, Any]:
     recorded = config.to_dict()
     base = dict(recorded["base"])
     base["files"] = [os.path.basename(f) for f in base.get("files") or ()]
+    base["source"] = _local_name(base["source"])
     recorded["base"] = base
+    if isinstance(recorded.get("tokenizer"), str):
+        recorded["tokenizer"] = _local_name(recorded["tokenizer"])
     return recorded
+
+
+def _local_name(name_or_path: str) -> str:
+    """A local folder by its name (no absolute path is published); a Hub id or a keyword as it is."""
+    return os.path.basename(os.path.normpath(name_or_path)) if os.path.isdir(name_or_path) else name_or_path
 
 
 def _info(config: ClonedCorpusConfig, builder: ClonedCorpusBuilder, files: dict[str, list[str]]) -> dict[str, Any]:
@@ -118,7 +126,7 @@ def _info(config: ClonedCorpusConfig, builder: ClonedCorpusBuilder, files: dict[
     tok["num_shared_specials"] = len(tok.pop("shared_special_ids"))
     return {
         "config": _recorded_config(config),
-        "base_description": config.base.describe(),
+        "base_description": config.base.describe().replace(config.base.source, _local_name(config.base.source)),
         "tokenizer": tok,
         "summary": builder.summary,
         "features": builder.info.features.to_dict(),

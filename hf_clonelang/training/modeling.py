@@ -117,7 +117,10 @@ def model_config(model_args: Any, vocab_size: int, block_size: int) -> Any:
     keys = ("n_layer", "n_embd", "n_head", "tie_word_embeddings")
     overrides = {k: v for k in keys if (v := getattr(model_args, k)) is not None}
     if model_args.config_name:
-        config = AutoConfig.from_pretrained(model_args.config_name, **overrides)
+        try:
+            config = AutoConfig.from_pretrained(model_args.config_name, **overrides)
+        except Exception as err:
+            raise ConfigError(f"cannot read a model config from {model_args.config_name!r}: {one_line(err)}") from err
         if getattr(config, "vocab_size", 0) < vocab_size:
             config.vocab_size = vocab_size
     else:

@@ -57,13 +57,16 @@ def already_trained(output_dir: str | Path, fingerprint: str) -> bool:
     return done and json.loads(info.read_text()).get("settings_fingerprint") == fingerprint
 
 
-def logged_train_loss(log_history: list[dict[str, Any]]) -> float | None:
-    """The mean training loss over the whole run from its logs: each logged ``loss`` (the mean since the previous
-    log) weighted by the steps it covers. Trainer's own ``train_loss`` counts only the steps of the last session, so
-    it changes when a run is resumed; this one does not."""
+def logged_train_loss(log_history: list[dict[str, Any]], resumed_at: int = 0) -> float | None:
+    """The mean training loss of a resumed run over all its sessions, from its logs: each logged ``loss`` (the mean
+    since the previous log, or since the resume at step ``resumed_at``) weighted by the steps it covers; steps
+    between the checkpoint's last log and the resume were never logged and are left out. Trainer's own
+    ``train_loss`` counts only the last session."""
     total, covered, previous = 0.0, 0, 0
     for entry in log_history:
         if "loss" in entry and "step" in entry:
+            if previous < resumed_at < entry["step"]:
+                previous = resumed_at  # the session's accumulator started at the resume
             steps = entry["step"] - previous
             total, covered, previous = total + entry["loss"] * steps, covered + steps, entry["step"]
     return total / covered if covered else None

@@ -113,18 +113,26 @@ def test_a_full_disk_ends_in_one_line_and_leaves_no_half_written_file(tmp_path, 
     assert "free some space" in err[-1] and list(tmp_path.iterdir()) == []
 
 
-def test_a_damaged_checkpoint_file_is_named_before_resuming(tmp_path, capsys):
+def test_a_damaged_newest_checkpoint_is_skipped_and_an_explicit_one_is_named(tmp_path, capsys, caplog):
     import torch
 
-    checkpoint = tmp_path / "checkpoint-10"
-    checkpoint.mkdir()
-    (checkpoint / "trainer_state.json").write_text(json.dumps({"global_step": 10}))
-    torch.save({"state": torch.zeros(100)}, checkpoint / "optimizer.pt")
-    data = (checkpoint / "optimizer.pt").read_bytes()
-    (checkpoint / "optimizer.pt").write_bytes(data[: len(data) // 2])  # killed while writing
-    code = _run("train", ["--output_dir", str(tmp_path), "--resume_from_checkpoint", "true"])
+    from hf_clonelang.commands.checks import complete_checkpoint
+
+    for step in (10, 20):
+        checkpoint = tmp_path / f"checkpoint-{step}"
+        checkpoint.mkdir()
+        (checkpoint / "trainer_state.json").write_text(json.dumps({"global_step": step}))
+        torch.save({"state": torch.zeros(100)}, checkpoint / "optimizer.pt")
+    data = (tmp_path / "checkpoint-20" / "optimizer.pt").read_bytes()
+    (tmp_path / "checkpoint-20" / "optimizer.pt").write_bytes(data[: len(data) // 2])  # killed while writing
+    with caplog.at_level("WARNING"):
+        assert complete_checkpoint(tmp_path).endswith("checkpoint-10")
+    assert "checkpoint-20" in caplog.text and "optimizer.pt' is damaged" in caplog.text
+    code = _run("train", ["--output_dir", str(tmp_path), "--resume_from_checkpoint", str(tmp_path / "checkpoint-20")])
     last = capsys.readouterr().err.strip().splitlines()[-1]
-    assert code == 2 and f"checkpoint file '{checkpoint / 'optimizer.pt'}' is damaged" in last, last
+    assert code == 2 and f"checkpoint file '{tmp_path / 'checkpoint-20' / 'optimizer.pt'}' is damaged" in last, last
+    (tmp_path / "checkpoint-10" / "trainer_state.json").write_text("")  # no whole checkpoint left: start again
+    assert complete_checkpoint(tmp_path) is None
 
 
 def test_a_disk_that_fills_during_a_build_ends_in_one_line_and_leaves_nothing(tmp_path, capsys, monkeypatch):
@@ -169,3 +177,25 @@ def test_a_disk_that_fills_during_a_checkpoint_leaves_a_resumable_run(tmp_path, 
     from hf_clonelang.commands.checks import complete_checkpoint
 
     assert complete_checkpoint(tmp_path / "run").endswith("checkpoint-2")  # the half-written checkpoint-4 is skipped
+
+
+def test_faults_wrapped_by_a_library_and_network_faults_are_named(tmp_path):
+    import errno
+
+    from hf_clonelang.errors import exit_message
+
+    class DatasetGenerationError(Exception):
+        pass
+
+    try:
+        try:
+            raise OSError(errno.ENOSPC, "No space left on device", str(tmp_path / "shard.arrow"))
+        except OSError as disk:
+            raise DatasetGenerationError("An error occurred while generating the dataset") from disk
+    except DatasetGenerationError as wrapped:
+        line, status = exit_message("hf-clonelang build", wrapped)
+    assert status == 2 and line.startswith("hf-clonelang build: error: No space left on device"), line
+    line, status = exit_message("hf-clonelang build", ConnectionError("Couldn't reach 'me/texts' on the Hub"))
+    assert status == 2 and "check the network and the repo or dataset id" in line
+    line, status = exit_message("hf-clonelang build", RuntimeError("a bug"))
+    assert status == 1 and "HF_CLONELANG_DEBUG=1" in line

@@ -117,8 +117,9 @@ def test_resume_from_a_checkpoint_gives_the_same_run(tiny_run, tmp_path, corpus_
         assert a.keys() == b.keys()
         for k in a:
             assert b[k] == pytest.approx(a[k], rel=1e-6), (a["step"], k)
-    for k in ("eval_L1_loss", "eval_L2_loss", "train_tokens_L1", "train_tokens_L2", "train_loss"):
+    for k in ("eval_L1_loss", "eval_L2_loss", "train_tokens_L1", "train_tokens_L2"):
         assert again[k] == pytest.approx(results[k], rel=1e-6), k
+    assert again["train_loss"] == pytest.approx(results["train_loss"], rel=1e-3)  # from logs rounded to 4 digits
     at_resume = [e for e in _history(resumed) if e["step"] == 30 and "eval_L1_loss" in e]
     assert len(at_resume) == 1  # the evaluation at the resumed step is not logged twice
 

@@ -123,7 +123,7 @@ def test_interrupted_build_keeps_existing_configs_intact(tmp_path, small_config,
     assert np.array(load_dataset(str(out), "L2-r90-10")["train"]["language"]).mean() < 1.2
 
 
-def test_info_names_local_base_files_without_their_path(tmp_path, small_config):
+def test_info_names_local_base_files_without_their_path(tmp_path, small_config, base_tokenizer):
     from hf_clonelang import BaseCorpus
 
     text = tmp_path / "private" / "books.txt"
@@ -139,3 +139,13 @@ def test_info_names_local_base_files_without_their_path(tmp_path, small_config):
     from hf_clonelang.data.corpus_folder import built_config_info
 
     assert built_config_info(out, config) is not None  # the retry-the-push check still recognises the build
+    folder = tmp_path / "private" / "texts"  # a local dataset folder, and a tokenizer saved in a local folder
+    folder.mkdir()
+    (folder / "train.jsonl").write_text("".join(f'{{"text": "The fox {i} found a red kite."}}\n' for i in range(400)))
+    base_tokenizer.save_pretrained(tmp_path / "private" / "tok")
+    config = ClonedCorpusConfig(
+        **{**small_config, "base": BaseCorpus.from_spec(str(folder)), "tokenizer": str(tmp_path / "private" / "tok")}
+    )
+    info = save_cloned_corpus(config, tmp_path / "corpus2")
+    assert info["config"]["base"]["source"] == "texts" and info["config"]["tokenizer"] == "tok"
+    assert str(tmp_path) not in json.dumps(info)

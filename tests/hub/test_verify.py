@@ -32,6 +32,14 @@ def test_a_truncated_model_is_not_pushed(run):
         push_run(run, "me/never-created")
 
 
+def test_a_sharded_model_with_a_missing_shard_is_not_pushed(run):
+    shard = "model-00002-of-00002.safetensors"
+    index = {"metadata": {}, "weight_map": {"a": "model.safetensors", "b": shard}}
+    (run / "model.safetensors.index.json").write_text(json.dumps(index))
+    with pytest.raises(ConfigError, match=f"lacks the model shards {shard}"):
+        push_run(run, "me/never-created")
+
+
 @pytest.mark.parametrize("missing", ["all_results.json", "run_info.json"])
 def test_an_unfinished_run_is_not_pushed(run, missing):
     (run / missing).unlink()

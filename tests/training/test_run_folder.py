@@ -14,6 +14,8 @@ def test_the_whole_runs_training_loss_weights_each_log_by_its_steps():
         {"loss": 4.0, "step": 35},
     ]
     assert logged_train_loss(history) == pytest.approx((2.0 * 10 + 1.0 * 20 + 4.0 * 5) / 35)
+    # resumed at step 12 (a checkpoint between logs): the first log after it covers steps 13..30 only
+    assert logged_train_loss(history, resumed_at=12) == pytest.approx((2.0 * 10 + 1.0 * 18 + 4.0 * 5) / 33)
     assert logged_train_loss([{"eval_L1_loss": 1.0, "step": 0}]) is None
 
 
