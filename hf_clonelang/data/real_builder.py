@@ -1,0 +1,195 @@
+"""The `datasets` builder for real languages (the paper's Section 5): one base text per language, each with its own
+byte-level BPE (or a given tokenizer), laid out in one joint vocabulary (`JointTokenizer`: disjoint or anchored).
+
+Splits, as for cloned corpora: ``train`` (rows of every language at the given ratios, each row tagged with its
+``language``: as many rows as the scarcest language's text allows at its ratio) and ``validation_L{k}`` /
+``test_L{k}`` (``eval_blocks`` blocks each, held out from language k's own text; not parallel across languages).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from typing import Any
+
+import datasets
+import numpy as np
+import pyarrow as pa
+from datasets.builder import Key
+
+from ..common import CITATION
+from ..errors import ConfigError
+from ..joint_tokenization import JointTokenizer
+from ..joint_vocab import VOCAB_MODES
+from ..scratch import scratch_dir
+from .base_text import BaseCorpus
+from .builder import FEATURES, TABLE_ROWS, ClonedCorpusConfig, exact_counts
+from .packing import BlockPacker, BlockStore, tokenize_and_pack
+from .tokenizers import train_byte_level_bpe
+
+
+@dataclass
+class RealCorpusConfig(datasets.BuilderConfig):
+    """What to build: the languages (names and base texts), their tokenizers, the vocabulary mode, ratios, blocks.
+
+    ``tokenizers`` gives a tokenizer (name, path or object) per language, or None to train a byte-level BPE of
+    ``vocab_size`` on that language's text. The name defaults to ``en-fr-anchored-r90-10``.
+    """
+
+    names: tuple[str, ...] = ()
+    bases: tuple[BaseCorpus, ...] = ()
+    tokenizers: tuple[Any, ...] | None = None
+    vocab_size: int = 1024
+    vocab_mode: str = "disjoint"
+    ratios: tuple[float, ...] | None = None
+    block_size: int = 128
+    eval_blocks: int = 256
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        self.names, self.bases = tuple(self.names), tuple(self.bases)
+        if len(self.names) < 2 or len(self.names) != len(self.bases):
+            raise ConfigError(
+                f"{len(self.names)} language(s) given: give at least two, each with a name and a base text"
+            )
+        twice = sorted({n for n in self.names if self.names.count(n) > 1})
+        if twice:
+            raise ConfigError(f"language {twice[0]!r} is given twice: give each language once")
+        if self.vocab_mode not in VOCAB_MODES:
+            raise ConfigError(f"vocab mode {self.vocab_mode!r} is not allowed: use {' or '.join(VOCAB_MODES)}")
+        self.tokenizers = tuple(self.tokenizers) if self.tokenizers is not None else (None,) * len(self.names)
+        if len(self.tokenizers) != len(self.names):
+            raise ConfigError(f"give one tokenizer (or None) per language: {len(self.names)} languages")
+        given = [t for t in self.tokenizers if isinstance(t, str)]
+        if self.vocab_mode == "anchored" and len(given) != len(set(given)):
+            raise ConfigError("anchored mode with one tokenizer shared by several languages anchors every piece")
+        self.ratios = ClonedCorpusConfig._check_ratios(self.ratios, len(self.names))
+        if self.block_size < 2 or self.eval_blocks < 1:
+            raise ConfigError(f"block_size={self.block_size}, eval_blocks={self.eval_blocks}: need >= 2 and >= 1")
+        if self.name == "default":
+            shares = "-".join(f"{100 * r:.1f}".rstrip("0").rstrip(".") for r in self.ratios)
+            self.name = f"{'-'.join(self.names)}-{self.vocab_mode}-r{shares}"
+        super().__post_init__()
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-able description for cards and ``info.json``."""
+        return {
+            "name": self.name,
+            "languages": list(self.names),
+            "bases": [b.to_dict() for b in self.bases],
+            "tokenizers": [t if t is None or isinstance(t, str) else type(t).__name__ for t in self.tokenizers],
+            "vocab_size": self.vocab_size,
+            "vocab_mode": self.vocab_mode,
+            "num_languages": len(self.names),
+            "ratios": list(self.ratios),
+            "block_size": self.block_size,
+            "eval_blocks": self.eval_blocks,
+            "seed": self.seed,
+        }
+
+
+class RealCorpusBuilder(datasets.ArrowBasedBuilder):
+    """Builds a real-language corpus from a `RealCorpusConfig` (see the module docstring)."""
+
+    BUILDER_CONFIG_CLASS = RealCorpusConfig
+    VERSION = datasets.Version("1.0.0")
+
+    def __init__(self, *args: Any, config: RealCorpusConfig | None = None, **kwargs: Any) -> None:
+        if config is not None:
+            kwargs.update({k: getattr(config, k) for k in RealCorpusConfig.__dataclass_fields__ if k != "name"})
+            for key in ("data_files", "data_dir", "description"):
+                kwargs.pop(key, None)
+            kwargs["config_name"] = config.name
+        kwargs.setdefault("dataset_name", "clonelang-real")
+        super().__init__(*args, **kwargs)
+        self.joint_tokenizer: JointTokenizer | None = None
+        self.summary: dict[str, Any] | None = None
+        self._stores: list[BlockStore] = []
+
+    def _info(self) -> datasets.DatasetInfo:
+        return datasets.DatasetInfo(
+            description="Real-language corpus built with hf_clonelang", features=FEATURES, citation=CITATION
+        )
+
+    def _split_generators(self, dl_manager: Any) -> list[datasets.SplitGenerator]:
+        cfg = self.config
+        work = scratch_dir("clonelang-work-")
+        bases = []
+        for k, (base_text, given) in enumerate(zip(cfg.bases, cfg.tokenizers, strict=True), 1):
+            base_text.validate()
+            tok = self._tokenizer(base_text, given)
+            if tok.eos_token_id is None:
+                raise ConfigError(f"the tokenizer of {cfg.names[k - 1]} has no end-of-document (eos) token")
+            store = BlockStore(os.path.join(work, f"L{k}"), cfg.block_size)
+            os.makedirs(store.directory)
+            packer = BlockPacker(cfg.block_size, tok.eos_token_id)
+            for blocks in tokenize_and_pack(base_text.texts(), tok, packer):
+                store.append(blocks)
+            if store.num_blocks <= 2 * cfg.eval_blocks:
+                raise ConfigError(
+                    f"the text of {cfg.names[k - 1]} gives {store.num_blocks} blocks of {cfg.block_size} tokens: too "
+                    f"few for eval_blocks={cfg.eval_blocks} (2 x {cfg.eval_blocks} held out plus training)"
+                )
+            bases.append(tok)
+            self._stores.append(store)
+        self.joint_tokenizer = JointTokenizer(bases, mode=cfg.vocab_mode)
+        rng = np.random.default_rng(cfg.seed)
+        pools = []
+        for store in self._stores:
+            order = rng.permutation(store.num_blocks)
+            store.save_array("validation_ids", np.sort(order[: cfg.eval_blocks]))
+            store.save_array("test_ids", np.sort(order[cfg.eval_blocks : 2 * cfg.eval_blocks]))
+            pools.append(order[2 * cfg.eval_blocks :])
+        # as many rows as the scarcest language allows at its ratio
+        room = [len(p) / r if r > 0 else np.inf for p, r in zip(pools, cfg.ratios, strict=True)]
+        counts = exact_counts(int(min(room)), cfg.ratios)
+        langs = np.concatenate([np.full(c, k, np.int32) for k, c in enumerate(counts, 1)])
+        blocks = np.concatenate([np.sort(p[:c]) for p, c in zip(pools, counts, strict=True)])
+        shuffle = rng.permutation(len(langs))
+        self._train = (langs[shuffle], blocks[shuffle])
+        train = {f"L{k}": {"blocks": int(c), "tokens": int(c) * cfg.block_size} for k, c in enumerate(counts, 1)}
+        self.summary = {"train": train, "limited_by": cfg.names[int(np.argmin(room))]}
+        splits = [datasets.SplitGenerator(name="train", gen_kwargs={"kind": "train", "language": 0})]
+        for kind in ("validation", "test"):
+            splits += [
+                datasets.SplitGenerator(name=f"{kind}_L{k}", gen_kwargs={"kind": kind, "language": k})
+                for k in range(1, len(cfg.names) + 1)
+            ]
+        return splits
+
+    def _tokenizer(self, base_text: BaseCorpus, given: Any) -> Any:
+        if given is None:
+            return train_byte_level_bpe(base_text.texts(), self.config.vocab_size)
+        if isinstance(given, str):
+            from transformers import AutoTokenizer
+
+            return AutoTokenizer.from_pretrained(given)
+        return given
+
+    def _generate_tables(self, kind: str, language: int) -> Any:
+        layout = self.joint_tokenizer.layout
+        size = self.config.block_size
+        if kind == "train":
+            langs, blocks = self._train
+        else:
+            ids = self._stores[language - 1].array(f"{kind}_ids")
+            langs, blocks = np.full(len(ids), language, np.int32), ids
+        for table_idx, lo in enumerate(range(0, len(langs), TABLE_ROWS)):
+            lang, block = langs[lo : lo + TABLE_ROWS], blocks[lo : lo + TABLE_ROWS]
+            rows = np.empty((len(lang), size), dtype=np.int64)
+            for k in np.unique(lang):
+                mine = lang == k
+                order = np.argsort(block[mine])
+                read = self._stores[k - 1].read(block[mine][order])
+                placed = np.empty_like(read)
+                placed[order] = read
+                rows[mine] = layout.to_joint_ids(placed, int(k))
+            offsets = np.arange(0, rows.size + 1, size, dtype=np.int32)
+            table = pa.table(
+                {
+                    "input_ids": pa.ListArray.from_arrays(offsets, pa.array(rows.ravel(), pa.int32())),
+                    "language": pa.array(lang, pa.int32()),
+                    "block_id": pa.array(block, pa.int64()),
+                }
+            )
+            yield Key(0, table_idx), table
