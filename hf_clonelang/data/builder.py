@@ -152,6 +152,15 @@ class ClonedCorpusConfig(datasets.BuilderConfig):
         }
 
 
+def config_kwargs(config: datasets.BuilderConfig) -> dict[str, Any]:
+    """A ready config as the keyword arguments a `datasets` builder takes (its fields, ``config_name``)."""
+    kwargs = {f.name: getattr(config, f.name) for f in fields(config) if f.init}
+    for key in ("data_files", "data_dir"):
+        kwargs.pop(key, None)
+    kwargs["config_name"] = kwargs.pop("name")
+    return kwargs
+
+
 class ClonedCorpusBuilder(datasets.ArrowBasedBuilder):
     """Builds a cloned-language corpus from a `ClonedCorpusConfig` (see the module docstring)."""
 
@@ -162,10 +171,7 @@ class ClonedCorpusBuilder(datasets.ArrowBasedBuilder):
         """Takes a ready ``config=ClonedCorpusConfig(...)``, or its fields as keyword arguments, plus the usual
         `datasets.DatasetBuilder` arguments (``cache_dir``...)."""
         if config is not None:
-            kwargs.update({f.name: getattr(config, f.name) for f in fields(config) if f.init})
-            kwargs.pop("data_files", None)
-            kwargs.pop("data_dir", None)
-            kwargs["config_name"] = kwargs.pop("name")
+            kwargs.update(config_kwargs(config))
         kwargs.setdefault("dataset_name", "clonelang")
         super().__init__(*args, **kwargs)
         self._tokenizer: ClonedTokenizer | None = None

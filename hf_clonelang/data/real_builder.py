@@ -23,7 +23,7 @@ from ..joint_tokenization import JointTokenizer
 from ..joint_vocab import VOCAB_MODES
 from ..scratch import scratch_dir
 from .base_text import BaseCorpus
-from .builder import FEATURES, TABLE_ROWS, ClonedCorpusConfig, exact_counts
+from .builder import FEATURES, TABLE_ROWS, ClonedCorpusConfig, config_kwargs, exact_counts
 from .packing import BlockPacker, BlockStore, tokenize_and_pack
 from .tokenizers import train_byte_level_bpe
 
@@ -96,10 +96,7 @@ class RealCorpusBuilder(datasets.ArrowBasedBuilder):
 
     def __init__(self, *args: Any, config: RealCorpusConfig | None = None, **kwargs: Any) -> None:
         if config is not None:
-            kwargs.update({k: getattr(config, k) for k in RealCorpusConfig.__dataclass_fields__ if k != "name"})
-            for key in ("data_files", "data_dir", "description"):
-                kwargs.pop(key, None)
-            kwargs["config_name"] = config.name
+            kwargs.update(config_kwargs(config))
         kwargs.setdefault("dataset_name", "clonelang-real")
         super().__init__(*args, **kwargs)
         self.joint_tokenizer: JointTokenizer | None = None
