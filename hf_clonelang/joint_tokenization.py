@@ -16,7 +16,7 @@ import numpy as np
 
 from .errors import ConfigError
 from .joint_vocab import JointLayout
-from .standalone import _remap_tokenizer_json
+from .standalone import remapped_tokenizer
 from .tokenization import STANDALONE_DIR
 
 CONFIG_NAME = "joint_tokenizer.json"
@@ -132,17 +132,7 @@ class JointTokenizer:
 
     def standalone(self, language: int) -> Any:
         """A plain fast tokenizer that encodes language ``language``'s text straight to joint ids."""
-        from tokenizers import Tokenizer
-        from transformers import PreTrainedTokenizerFast
-
-        base = self.bases[self._check(language) - 1]
-        spec = json.loads(base.backend_tokenizer.to_str())
-        table = self.layout.to_joint[language - 1]
-        _remap_tokenizer_json(spec, lambda i: int(table[int(i)]))
-        specials = {k: v for k, v in base.special_tokens_map.items() if isinstance(v, str)}
-        return PreTrainedTokenizerFast(
-            tokenizer_object=Tokenizer.from_str(json.dumps(spec)), model_max_length=base.model_max_length, **specials
-        )
+        return remapped_tokenizer(self.bases[self._check(language) - 1], self.layout.to_joint[language - 1])
 
     def _check(self, language: int) -> int:
         self.layout.check_language(language)

@@ -19,11 +19,17 @@ if TYPE_CHECKING:
 
 def standalone_tokenizer(tokenizer: ClonedTokenizer, language: int) -> Any:
     """A plain `transformers` fast tokenizer that encodes base text straight to ``language``'s ids."""
+    tokenizer.layout.check_language(language)
+    table = tokenizer.to_language(np.arange(tokenizer.base_vocab_size), language)
+    return remapped_tokenizer(tokenizer.base, table)
+
+
+def remapped_tokenizer(base: Any, table: np.ndarray) -> Any:
+    """A copy of the fast tokenizer ``base`` whose id ``i`` is ``table[i]`` (its settings and special tokens kept):
+    the per-language export of cloned and of real languages alike."""
     from tokenizers import Tokenizer
     from transformers import PreTrainedTokenizerFast
 
-    tokenizer.layout.check_language(language)
-    base = tokenizer.base
     backend = getattr(base, "backend_tokenizer", None)
     if backend is None:
         raise ConfigError(
@@ -31,7 +37,6 @@ def standalone_tokenizer(tokenizer: ClonedTokenizer, language: int) -> Any:
             "fast tokenizer"
         )
     spec = json.loads(backend.to_str())
-    table = tokenizer.to_language(np.arange(tokenizer.base_vocab_size), language)
     _remap_tokenizer_json(spec, lambda i: int(table[int(i)]))
     specials = {k: v for k, v in base.special_tokens_map.items() if isinstance(v, str)}
     extra = list(getattr(base, "extra_special_tokens", None) or [])

@@ -12,6 +12,27 @@ from .common import CorpusFiles, RunFiles
 from .errors import ConfigError, one_line
 
 
+def file_damage(path: Path) -> str | None:
+    """Why a JSON file, a safetensors file (its header) or a torch archive (its directory, which a truncated file
+    loses) does not load, in one line; None when it does or when its kind is not checked."""
+    try:
+        if path.suffix == ".json":
+            json.loads(path.read_text())
+        elif path.suffix == ".safetensors":
+            from safetensors import safe_open
+
+            with safe_open(str(path), framework="np"):
+                pass
+        elif path.suffix in (".pt", ".pth", ".bin"):
+            import zipfile
+
+            with zipfile.ZipFile(path) as archive:
+                archive.namelist()
+    except Exception as err:
+        return one_line(err)
+    return None
+
+
 def verify_run(run: Path, finished: bool = True) -> None:
     """Refuse to publish a run whose model does not load or, with ``finished``, that did not finish (no
     ``run_info.json`` / ``all_results.json``: its card would have no results): one line naming the file."""
@@ -20,10 +41,9 @@ def verify_run(run: Path, finished: bool = True) -> None:
     config = run / "config.json"
     if not config.is_file():
         raise ConfigError(f"{run} holds no model (config.json): push a run folder written by run_clm_imbalance.py")
-    try:
-        json.loads(config.read_text())
-    except ValueError as err:
-        raise ConfigError(f"{config} is not valid JSON ({one_line(err)}): save the model again") from None
+    reason = file_damage(config)
+    if reason:
+        raise ConfigError(f"{config} is not valid JSON ({reason}): save the model again")
     if finished:
         for name in (RunFiles.RUN_INFO, RunFiles.ALL_RESULTS):
             if not (run / name).is_file():
@@ -40,14 +60,10 @@ def verify_run(run: Path, finished: bool = True) -> None:
             raise ConfigError(f"{run} lacks the model shards {', '.join(missing)}: save the model again")
     if not weights and not (run / "pytorch_model.bin").is_file():
         raise ConfigError(f"{run} holds no model weights (model.safetensors): save the model again")
-    from safetensors import safe_open
-
     for path in weights:
-        try:
-            with safe_open(str(path), framework="np"):  # reads the header: a truncated file fails here
-                pass
-        except Exception as err:
-            raise ConfigError(f"{path} does not load ({one_line(err)}): it is truncated or corrupt") from None
+        reason = file_damage(path)  # the header: a truncated file fails here
+        if reason:
+            raise ConfigError(f"{path} does not load ({reason}): it is truncated or corrupt")
 
 
 def verify_corpus_config(folder: Path, info: dict[str, Any]) -> None:

@@ -11,7 +11,9 @@ import os
 import re
 from pathlib import Path
 
-from ..errors import ConfigError, one_line
+from ..common import RunFiles
+from ..errors import ConfigError
+from ..verify import file_damage
 
 logger = logging.getLogger(__name__)
 
@@ -70,14 +72,14 @@ def complete_checkpoint(output_dir: str | os.PathLike) -> str | None:
     when there is no checkpoint at all."""
     folder = Path(output_dir)
     found = sorted(
-        (p for p in folder.glob("checkpoint-*") if p.is_dir() and p.name.split("-")[-1].isdigit()),
+        (p for p in folder.glob(RunFiles.CHECKPOINTS) if p.is_dir() and p.name.split("-")[-1].isdigit()),
         key=lambda p: int(p.name.split("-")[-1]),
         reverse=True,
     )
     if not found:
         raise ConfigError(f"--resume_from_checkpoint true, but {str(output_dir)!r} holds no checkpoint: leave it out")
     for checkpoint in found:
-        if not (checkpoint / "trainer_state.json").is_file():
+        if not (checkpoint / RunFiles.TRAINER_STATE).is_file():
             logger.warning("skipping %s: it was not written completely (no trainer_state.json)", checkpoint)
             continue
         try:
@@ -91,26 +93,13 @@ def complete_checkpoint(output_dir: str | os.PathLike) -> str | None:
 
 
 def check_checkpoint_files(checkpoint: str | os.PathLike) -> None:
-    """The files a resume loads are whole: the state parses, weight headers load, torch archives have their
-    directory (a truncated file loses it); one line naming a damaged file otherwise."""
-    import json
-    import zipfile
-
+    """The files a resume loads are whole (`verify.file_damage`: the state parses, weight headers load, torch
+    archives have their directory); one line naming a damaged file otherwise."""
     folder = Path(checkpoint)
     for path in sorted(folder.iterdir()):
-        try:
-            if path.suffix == ".json":
-                json.loads(path.read_text())
-            elif path.suffix == ".safetensors":
-                from safetensors import safe_open
-
-                with safe_open(str(path), framework="np"):
-                    pass
-            elif path.suffix in (".pt", ".pth", ".bin"):
-                with zipfile.ZipFile(path) as archive:
-                    archive.namelist()
-        except Exception as err:
+        reason = file_damage(path)
+        if reason:
             raise ConfigError(
-                f"checkpoint file {str(path)!r} is damaged ({one_line(err)}): delete {folder.name} to resume from an "
+                f"checkpoint file {str(path)!r} is damaged ({reason}): delete {folder.name} to resume from an "
                 "earlier checkpoint"
-            ) from None
+            )

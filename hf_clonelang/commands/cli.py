@@ -5,14 +5,13 @@ Bad input stops before any work with one line naming the value and what is allow
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from collections.abc import Sequence
 from typing import Any
 
-from ..errors import DEBUG_ENV, ConfigError, exit_message, fault_message
-from ..hub.push import apply_timeout_from_env
+from ..errors import ConfigError
 from .build import run_build
+from .entry import run_command
 
 
 def _floats(text: str, what: str) -> tuple[float, ...]:
@@ -234,20 +233,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _run(command: str, func: Any, args: Any) -> int:
-    """Run a subcommand; every error ends in one line (`errors.exit_message`): status 2 for bad input, Hub and
-    file-system faults, 1 for anything unexpected (``HF_CLONELANG_DEBUG=1`` shows its traceback)."""
-    try:
-        apply_timeout_from_env()  # every Hub request of the command: $HF_CLONELANG_HUB_TIMEOUT, default 60 s
-        return func(args)
-    except KeyboardInterrupt:
-        print(f"hf-clonelang {command}: interrupted", file=sys.stderr)
-        return 130
-    except Exception as err:
-        if fault_message(err) is None and os.environ.get(DEBUG_ENV):
-            raise
-        line, status = exit_message(f"hf-clonelang {command}", err)
-        print(line, file=sys.stderr)
-        return status
+    """Run a subcommand (`entry.run_command`): its exit status, every error in one line."""
+    result, status = run_command(f"hf-clonelang {command}", func, args)
+    return result if status == 0 else status
 
 
 if __name__ == "__main__":

@@ -21,9 +21,9 @@ from typing import Any
 
 from ..common import RunFiles
 from ..data.arguments import CorpusArguments
-from ..errors import DEBUG_ENV, ConfigError, HubError, exit_message, fault_message
-from ..hub.push import apply_timeout_from_env
+from ..errors import ConfigError, HubError
 from ..training.arguments import ImbalanceTrainingArguments, ModelArguments
+from .entry import run_command
 from .parser import parse_dataclasses
 
 PROG = "run_clm_imbalance.py"
@@ -62,7 +62,7 @@ def _preflight(model_args: ModelArguments, corpus_args: CorpusArguments, args: I
         return None
     if str(value).lower() == "true":
         return complete_checkpoint(args.output_dir)  # checked, damaged ones skipped
-    if not (Path(value) / "trainer_state.json").is_file():
+    if not (Path(value) / RunFiles.TRAINER_STATE).is_file():
         raise ConfigError(f"--resume_from_checkpoint {value!r} is not a complete checkpoint (no trainer_state.json)")
     check_checkpoint_files(value)
     return value
@@ -173,17 +173,9 @@ def _push_finished_run(args: ImbalanceTrainingArguments) -> dict[str, Any]:
 
 def cli(argv: list[str] | None = None) -> None:
     """Entry point for scripts: clear one-line errors, and a clean exit of multi-process runs."""
-    try:
-        apply_timeout_from_env()  # every Hub request of the run: $HF_CLONELANG_HUB_TIMEOUT, default 60 s
-        main(argv)
-    except KeyboardInterrupt:
-        print(f"{PROG}: interrupted (a run resumes from its last checkpoint with --resume_from_checkpoint true)")
-        sys.exit(130)
-    except Exception as err:  # one line (errors.exit_message): 2 for bad input and faults, 1 for the unexpected
-        if fault_message(err) is None and os.environ.get(DEBUG_ENV):
-            raise
-        line, status = exit_message(PROG, err)
-        print(line, file=sys.stderr)
+    hint = "interrupted (a run resumes from its last checkpoint with --resume_from_checkpoint true)"
+    _, status = run_command(PROG, main, argv, interrupted=hint)  # every error in one line (entry.run_command)
+    if status:
         sys.exit(status)
     if int(os.environ.get("WORLD_SIZE", "1")) > 1:
         # gloo sometimes aborts at interpreter exit after all work is done: end the process group explicitly

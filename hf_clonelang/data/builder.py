@@ -34,7 +34,7 @@ from ..scratch import scratch_dir
 from ..tokenization import ClonedTokenizer
 from .base_text import BaseCorpus
 from .packing import BlockPacker, BlockStore, tokenize_and_pack
-from .tokenizers import train_byte_level_bpe
+from .tokenizers import base_tokenizer
 
 FEATURES = datasets.Features(
     {
@@ -46,8 +46,6 @@ FEATURES = datasets.Features(
 SHARD_BLOCKS = 8192
 """Blocks per generation shard: the unit that ``num_proc`` distributes."""
 TABLE_ROWS = 1024
-TOKENIZER_TRAINING_CHARS = 100_000_000
-"""A base tokenizer trained on the corpus sees at most this much of its text."""
 
 
 def default_config_name(num_languages: int, ratios: tuple[float, ...], clone_fraction: float = 1.0) -> str:
@@ -245,26 +243,7 @@ class ClonedCorpusBuilder(datasets.ArrowBasedBuilder):
 
     def _base_tokenizer(self) -> Any:
         cfg = self.config
-        if cfg.tokenizer is None:
-            budget = TOKENIZER_TRAINING_CHARS
-
-            def sample() -> Any:
-                nonlocal budget
-                for text in cfg.base.texts():
-                    if budget <= 0:
-                        return
-                    budget -= len(text)
-                    yield text
-
-            return train_byte_level_bpe(sample(), cfg.vocab_size)
-        if isinstance(cfg.tokenizer, str):
-            from transformers import AutoTokenizer
-
-            try:
-                return AutoTokenizer.from_pretrained(cfg.tokenizer)
-            except (OSError, ValueError) as err:
-                raise ConfigError(f"cannot load tokenizer {cfg.tokenizer!r}: {str(err).splitlines()[0]}") from err
-        return cfg.tokenizer
+        return base_tokenizer(cfg.tokenizer, cfg.base.texts(), cfg.vocab_size)  # texts() reads only if trained
 
     def _eod_id(self, base: Any) -> int:
         token = self.config.eod_token or base.eos_token

@@ -25,7 +25,7 @@ from ..scratch import scratch_dir
 from .base_text import BaseCorpus
 from .builder import FEATURES, TABLE_ROWS, ClonedCorpusConfig, config_kwargs, exact_counts
 from .packing import BlockPacker, BlockStore, tokenize_and_pack
-from .tokenizers import train_byte_level_bpe
+from .tokenizers import base_tokenizer
 
 
 @dataclass
@@ -114,7 +114,7 @@ class RealCorpusBuilder(datasets.ArrowBasedBuilder):
         bases = []
         for k, (base_text, given) in enumerate(zip(cfg.bases, cfg.tokenizers, strict=True), 1):
             base_text.validate()
-            tok = self._tokenizer(base_text, given)
+            tok = base_tokenizer(given, base_text.texts(), cfg.vocab_size)
             if tok.eos_token_id is None:
                 raise ConfigError(f"the tokenizer of {cfg.names[k - 1]} has no end-of-document (eos) token")
             store = BlockStore(os.path.join(work, f"L{k}"), cfg.block_size)
@@ -153,15 +153,6 @@ class RealCorpusBuilder(datasets.ArrowBasedBuilder):
                 for k in range(1, len(cfg.names) + 1)
             ]
         return splits
-
-    def _tokenizer(self, base_text: BaseCorpus, given: Any) -> Any:
-        if given is None:
-            return train_byte_level_bpe(base_text.texts(), self.config.vocab_size)
-        if isinstance(given, str):
-            from transformers import AutoTokenizer
-
-            return AutoTokenizer.from_pretrained(given)
-        return given
 
     def _generate_tables(self, kind: str, language: int) -> Any:
         layout = self.joint_tokenizer.layout

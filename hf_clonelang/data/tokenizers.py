@@ -9,6 +9,32 @@ import numpy as np
 
 from ..errors import ConfigError
 
+TOKENIZER_TRAINING_CHARS = 100_000_000
+"""A base tokenizer trained on a corpus sees at most this much of its text."""
+
+
+def base_tokenizer(given: Any, texts: Iterable[str], vocab_size: int) -> Any:
+    """The base tokenizer of a corpus: ``given`` (a name or path for `AutoTokenizer`, or a tokenizer object), or,
+    when None, a byte-level BPE of ``vocab_size`` trained on the first `TOKENIZER_TRAINING_CHARS` of ``texts``."""
+    if given is None:
+        return train_byte_level_bpe(_first_chars(texts, TOKENIZER_TRAINING_CHARS), vocab_size)
+    if isinstance(given, str):
+        from transformers import AutoTokenizer
+
+        try:
+            return AutoTokenizer.from_pretrained(given)
+        except (OSError, ValueError) as err:
+            raise ConfigError(f"cannot load tokenizer {given!r}: {str(err).splitlines()[0]}") from err
+    return given
+
+
+def _first_chars(texts: Iterable[str], budget: int) -> Iterable[str]:
+    for text in texts:
+        if budget <= 0:
+            return
+        budget -= len(text)
+        yield text
+
 
 def train_byte_level_bpe(
     texts: Iterable[str], vocab_size: int, eod_token: str = "<|endoftext|>", pad_token: str = "<pad>"
