@@ -17,7 +17,8 @@ import numpy as np
 from .errors import ConfigError
 from .joint_vocab import JointLayout
 from .standalone import remapped_tokenizer
-from .tokenization import STANDALONE_DIR
+from .tokenization import CONFIG_NAME as CLONED_CONFIG_NAME
+from .tokenization import STANDALONE_DIR, ClonedTokenizer
 
 CONFIG_NAME = "joint_tokenizer.json"
 BASE_DIR = "base"
@@ -25,10 +26,17 @@ BASE_DIR = "base"
 
 class JointTokenizer:
     """One tokenizer per language (language k is ``tokenizers[k - 1]``, fast `transformers` tokenizers) laid out in
-    one joint vocabulary; ``mode`` is ``"disjoint"`` or ``"anchored"``."""
+    one joint vocabulary; ``mode`` is ``"disjoint"`` or ``"anchored"``; ``names`` are the languages' names (``en``,
+    ``fr``; default ``L1``, ``L2``, ...) for cards and reports."""
 
-    def __init__(self, tokenizers: Sequence[Any], mode: str = "disjoint") -> None:
+    parallel = False
+    """Real languages are not parallel: a block of one language has no counterpart in another (unlike clones)."""
+
+    def __init__(self, tokenizers: Sequence[Any], mode: str = "disjoint", names: Sequence[str] | None = None) -> None:
         self.bases = list(tokenizers)
+        self.names = [f"L{k}" for k in range(1, len(self.bases) + 1)] if names is None else [str(n) for n in names]
+        if len(self.names) != len(self.bases):
+            raise ConfigError(f"{len(self.names)} names for {len(self.bases)} tokenizers: give one name per language")
         for k, tok in enumerate(self.bases, 1):
             if getattr(tok, "backend_tokenizer", None) is None:
                 raise ConfigError(f"the tokenizer of L{k} ({type(tok).__name__}) is not a fast tokenizer")
@@ -68,6 +76,37 @@ class JointTokenizer:
     def ids_of(self, language: int) -> np.ndarray:
         return self.layout.ids_of(language)
 
+    def to_language(self, ids: Any, language: int) -> Any:
+        """Rows already in ``language`` stay as they are (the collator's contract): real languages cannot be moved
+        into one another, so ids that ``language`` cannot produce are an error."""
+        values = np.asarray(ids)
+        if values.size and not np.isin(values, self.ids_of(language)).all():
+            bad = int(values[~np.isin(values, self.ids_of(language))].ravel()[0])
+            raise ConfigError(
+                f"id {bad} is not in L{language}'s vocabulary: rows of real languages keep their own language"
+            )
+        return ids
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-able description of the joint vocabulary (for ``info.json``, ``run_info.json`` and cards)."""
+        return {
+            "kind": "joint",
+            "languages": list(self.names),
+            "num_languages": self.num_languages,
+            "vocab_mode": self.mode,
+            "vocab_size": self.vocab_size,
+            "base_vocab_sizes": list(self.layout.base_vocab_sizes),
+            "num_shared": list(self.layout.num_shared),
+            "shared_ids_description": self.describe_shared(),
+        }
+
+    def describe_shared(self) -> str:
+        """One line naming which ids the languages share."""
+        if self.mode == "disjoint":
+            return "only padding (each language keeps its own ids)"
+        shared = ", ".join(f"{n} {s}" for n, s in zip(self.names, self.layout.num_shared, strict=True))
+        return f"padding and the pieces spelled alike (ids shared per language: {shared})"
+
     def __call__(self, text: Any, *, language: int = 1, **kwargs: Any) -> Any:
         """Tokenize ``text`` (a string or a list of strings) with language ``language``'s tokenizer; ``input_ids``
         are joint ids (lists, or tensors with ``return_tensors``)."""
@@ -105,26 +144,44 @@ class JointTokenizer:
         for k, base in enumerate(self.bases, 1):
             base.save_pretrained(root / BASE_DIR / f"L{k}")
             self.standalone(k).save_pretrained(root / STANDALONE_DIR / f"L{k}")
-        settings = {
-            "mode": self.mode,
-            "num_languages": self.num_languages,
-            "vocab_size": self.vocab_size,
-            "num_shared": self.layout.num_shared,
-        }
-        (root / CONFIG_NAME).write_text(json.dumps(settings, indent=2) + "\n")
+        (root / CONFIG_NAME).write_text(json.dumps(self.to_dict(), indent=2) + "\n")
         return root
 
     @classmethod
-    def from_pretrained(cls, directory: str | os.PathLike) -> JointTokenizer:
+    def from_pretrained(
+        cls,
+        path_or_repo: str | os.PathLike,
+        subfolder: str | None = None,
+        repo_type: str | None = None,
+        revision: str | None = None,
+        token: str | None = None,
+    ) -> JointTokenizer:
+        """Load a tokenizer written by `save_pretrained` from a folder or a Hub repo (model or dataset)."""
         from transformers import AutoTokenizer
 
-        root = Path(directory)
+        root = Path(path_or_repo)
+        if not root.is_dir():
+            from huggingface_hub import snapshot_download
+
+            prefix = f"{subfolder.strip('/')}/" if subfolder else ""
+            root = Path(
+                snapshot_download(
+                    str(path_or_repo),
+                    repo_type=repo_type,
+                    revision=revision,
+                    token=token,
+                    allow_patterns=[f"{prefix}{CONFIG_NAME}", f"{prefix}{BASE_DIR}/*"],
+                )
+            )
+        if subfolder:
+            root = root / subfolder
         if not (root / CONFIG_NAME).is_file():
-            raise ConfigError(f"{root} holds no {CONFIG_NAME}: save a JointTokenizer there first")
+            raise ConfigError(f"{root} holds no {CONFIG_NAME}: it is not a folder written by JointTokenizer")
         settings = json.loads((root / CONFIG_NAME).read_text())
         languages = range(1, settings["num_languages"] + 1)
         bases = [AutoTokenizer.from_pretrained(root / BASE_DIR / f"L{k}") for k in languages]
-        tok = cls(bases, mode=settings["mode"])
+        mode = settings.get("vocab_mode", settings.get("mode"))
+        tok = cls(bases, mode=mode, names=settings.get("languages"))
         if tok.vocab_size != settings["vocab_size"]:
             expected = settings["vocab_size"]
             raise ConfigError(f"{root}: the base tokenizers give {tok.vocab_size} joint ids, not {expected}")
@@ -139,4 +196,20 @@ class JointTokenizer:
         return int(language)
 
     def __repr__(self) -> str:
-        return f"JointTokenizer({self.layout.describe()})"
+        return f"JointTokenizer({', '.join(self.names)}: {self.layout.describe()})"
+
+
+def load_language_tokenizer(path_or_repo: str | os.PathLike, **kwargs: Any) -> Any:
+    """The tokenizer saved in a folder or Hub repo (``subfolder``, ``repo_type``... as for ``from_pretrained``):
+    a `JointTokenizer` where ``joint_tokenizer.json`` is, else a `ClonedTokenizer`."""
+    root = Path(path_or_repo)
+    if not root.is_dir():  # only the two config files, to see which kind it is
+        from huggingface_hub import snapshot_download
+
+        prefix = f"{kwargs['subfolder'].strip('/')}/" if kwargs.get("subfolder") else ""
+        hub = {k: kwargs.get(k) for k in ("repo_type", "revision", "token")}
+        patterns = [f"{prefix}{CONFIG_NAME}", f"{prefix}{CLONED_CONFIG_NAME}"]
+        root = Path(snapshot_download(str(path_or_repo), allow_patterns=patterns, **hub))
+    folder = root / kwargs["subfolder"] if kwargs.get("subfolder") else root
+    joint = (folder / CONFIG_NAME).is_file()
+    return (JointTokenizer if joint else ClonedTokenizer).from_pretrained(path_or_repo, **kwargs)

@@ -48,6 +48,9 @@ class ClonedTokenizer:
     The id layout is ``self.layout`` (a `CloneLayout`); its attributes and id maps are available here too.
     """
 
+    parallel = True
+    """Clones are parallel: any block moves into every language (`to_language`), so alignment needs no pairs."""
+
     def __init__(
         self,
         base: Any,

@@ -1,4 +1,5 @@
-"""``hf-clonelang build``: turn base text into N cloned languages with training ratios, as a corpus folder that
+"""``hf-clonelang build``: turn base text into N cloned languages with training ratios (or, with ``--language
+en=TEXT --language fr=TEXT``, real languages in a disjoint or anchored joint vocabulary), as a corpus folder that
 ``load_dataset(folder, config)`` reads, and / or a config of a Hub dataset repo.
 
 The corpus options are `CorpusArguments` (the training script's own); `BuildArguments` adds what only a build
@@ -74,7 +75,10 @@ def run_build(argv: list[str]) -> int:
     for name in ("cloned_corpus", "corpus_cache_dir"):  # training options with no meaning for a build
         if getattr(corpus, name) is not None:
             raise ConfigError(f"--{name} is not allowed in build: a build writes a new corpus into --output")
-    config = corpus.to_config(build.num_languages, build.parsed_ratios())
+    num_languages = build.num_languages
+    if corpus.language and num_languages == BuildArguments.num_languages:  # the default: as many as given
+        num_languages = len(corpus.languages)
+    config = corpus.to_config(num_languages, build.parsed_ratios())
     scratch = scratch_dir("clonelang-push-")  # a push-only build's corpus; a killed one's is removed next time
     try:
         folder = build.output or f"{scratch}/corpus"
@@ -100,6 +104,11 @@ def format_summary(info: dict[str, Any], folder: str | None) -> str:
     langs = [f"L{k}" for k in range(1, cfg["num_languages"] + 1)]
     where = f" in {folder}" if folder else ""
     lines = [f"config {cfg['name']}{where}: {info['tokenizer']['vocab_size']} ids, blocks of {cfg['block_size']}"]
+    if cfg.get("languages"):
+        names = ", ".join(f"L{k} = {n}" for k, n in enumerate(cfg["languages"], 1))
+        lines[0] += f"; {names}; {cfg['vocab_mode']} vocabulary ({info['tokenizer']['shared_ids_description']})"
+    if info.get("limited_by"):
+        lines.append(f"train rows at the ratios: as many as the text of {info['limited_by']} allows")
     header = ["split"] + [f"{k} blocks" for k in langs] + ["tokens"]
     rows = [header]
     for split, per_lang in info["summary"].items():

@@ -3,7 +3,9 @@
 ``--config cfg.yaml`` (or a lone positional ``cfg.yaml`` / ``cfg.json``) supplies values that the command line
 then overrides, as TRL's parser does: the file's entries become flags placed before the command line's own, so
 the same type conversion applies to both and the last value wins. Dash and underscore spellings
-(``--vocab-size``, ``--vocab_size``) are the same flag.
+(``--vocab-size``, ``--vocab_size``) are the same flag. A list flag given several times on the command line
+collects every value (``--language en=a.txt --language fr=b.txt``); the command line's list still replaces the
+config file's.
 """
 
 from __future__ import annotations
@@ -29,12 +31,42 @@ def parse_dataclasses(types: Sequence[type], argv: Sequence[str], prog: str, des
     )
     argv = list(argv)
     config, argv = _config_file(argv)
+    argv = _collect_repeated(argv, parser)
     flags = [*config_flags(config), *argv] if config else argv
     _, rest = parser.parse_known_args(flags)  # unknown flags first: before any value is checked
     if rest:
         raise ConfigError(f"unknown arguments: {' '.join(rest)} (see {prog} --help)")
     values = parser.parse_args_into_dataclasses(flags)
     return tuple(v for v in values if dataclasses.is_dataclass(v))  # the --config namespace is dropped
+
+
+def _collect_repeated(argv: list[str], parser: Any) -> list[str]:
+    """Every value of a list flag (``nargs="+"``) given more than once, under its first occurrence."""
+    lists = {opt: action.dest for action in parser._actions if action.nargs == "+" for opt in action.option_strings}
+    out: list[str] = []
+    first: dict[str, int] = {}  # dest -> where its values go in ``out``
+    i = 0
+    while i < len(argv):
+        flag, eq, inline = argv[i].partition("=")
+        dest = lists.get(flag) if argv[i].startswith("--") else None
+        if dest is None:
+            out.append(argv[i])
+            i += 1
+            continue
+        values = [inline] if eq else []
+        i += 1
+        while not eq and i < len(argv) and not argv[i].startswith("--"):
+            values.append(argv[i])
+            i += 1
+        if dest in first:
+            at = first[dest]
+            out[at:at] = values
+            first = {d: (p + len(values) if p >= at and d != dest else p) for d, p in first.items()}
+            first[dest] = at + len(values)
+        else:
+            out += [flag, *values]
+            first[dest] = len(out)
+    return out
 
 
 def _config_file(argv: list[str]) -> tuple[str | None, list[str]]:

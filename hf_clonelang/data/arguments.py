@@ -2,20 +2,28 @@
 script, ``reproduce`` and ``align`` (parsed by `HfArgumentParser`, so ``--vocab-size`` and ``--vocab_size`` are the
 same flag everywhere).
 
-Two ways to get a corpus: clone base text (``--dataset_name`` / ``--train_files``, tokenized and packed by the
-`datasets` builder, cached), or load one already built (``--cloned_corpus``: pool mode, the rows carry languages).
+Three ways to get a corpus: clone base text (``--dataset_name`` / ``--train_files``, tokenized and packed by the
+`datasets` builder, cached); real languages, a text each (``--language en=TEXT --language fr=TEXT --vocab_mode
+anchored``: each its own BPE, one joint vocabulary; pool mode); or load one already built (``--cloned_corpus``: pool
+mode, the rows carry languages).
 """
 
 from __future__ import annotations
 
 import dataclasses
 import os
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
 from ..common import EMBEDDED, check_anchors, check_clone_fraction
 from ..errors import ConfigError
+from ..joint_vocab import VOCAB_MODES
 from .base_text import SAMPLE_BY
+
+_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{0,31}$")
+CLONE_ONLY = ("eod_token", "clone_fraction", "anchors", "share_special_tokens")
+"""Options of cloned corpora that mean nothing for real languages (each keeps its own tokenizer's specials)."""
 
 _LEGACY_KEYS = {"cloned_corpus_config": "corpus_config_name"}
 """Names of older run folders' ``run_info.json`` ``data`` entries, and what they are called now."""
@@ -61,6 +69,26 @@ class CorpusArguments:
             "paper, every id except padding is cloned."
         },
     )
+    language: list[str] | None = field(
+        default=None,
+        metadata={
+            "help": "Real languages instead of clones: NAME=TEXT, once per language (two or more), TEXT a file, "
+            "folder or load_dataset name (e.g. --language en=en.txt --language fr=fr.txt)."
+        },
+    )
+    language_tokenizer: list[str] | None = field(
+        default=None,
+        metadata={"help": "NAME=TOKENIZER for a real language (default: a byte-level BPE trained on its text)."},
+    )
+    vocab_mode: str = field(
+        default="disjoint",
+        metadata={
+            "help": "Joint vocabulary of real languages: disjoint (own ids each) or anchored (a piece an earlier "
+            "language has reuses its id).",
+            "choices": list(VOCAB_MODES),
+            "aliases": ["--vocab"],
+        },
+    )
     block_size: int = field(default=128, metadata={"help": "Tokens per block."})
     eval_blocks: int = field(
         default=256, metadata={"help": "Held-out blocks per language for validation, and as many for test."}
@@ -84,6 +112,8 @@ class CorpusArguments:
             raise ConfigError(
                 f"dataset_name={self.dataset_name!r} and train_files are both given: the base text comes from one"
             )
+        if self.language is not None:
+            self._check_languages()
         if self.cloned_corpus:  # a built corpus brings its own text, tokenizer and blocks
             defaults = CorpusArguments.__dataclass_fields__
             ignored = [
@@ -96,6 +126,53 @@ class CorpusArguments:
                     f"{', '.join(ignored)} cannot apply to --cloned_corpus {self.cloned_corpus}: a built corpus "
                     "keeps the settings it was built with (build another one with hf-clonelang build)"
                 )
+
+    def _check_languages(self) -> None:
+        """``--language NAME=TEXT`` pairs: two or more, each name once, and no option that only clones have."""
+        names = [self._split_language(spec, "--language")[0] for spec in self.language]
+        if len(names) < 2:
+            raise ConfigError(
+                f"--language {' '.join(self.language)}: give two or more real languages, one --language NAME=TEXT each"
+            )
+        twice = sorted({n for n in names if names.count(n) > 1})
+        if twice:
+            raise ConfigError(f"--language {twice[0]} is given twice: give each language once")
+        if self.train_files or self.dataset_name not in (EMBEDDED, None):
+            source = (
+                f"--train_files {' '.join(self.train_files)}"
+                if self.train_files
+                else f"--dataset_name {self.dataset_name}"
+            )
+            raise ConfigError(f"{source} cannot go with --language: each language's text comes with its --language")
+        defaults = CorpusArguments.__dataclass_fields__
+        clone_only = [f"--{n} {getattr(self, n)}" for n in CLONE_ONLY if getattr(self, n) != defaults[n].default]
+        if clone_only:
+            raise ConfigError(f"{', '.join(clone_only)} applies to cloned languages only, not with --language")
+        given = dict(self._split_language(s, "--language_tokenizer") for s in self.language_tokenizer or ())
+        unknown = sorted(set(given) - set(names))
+        if unknown:
+            raise ConfigError(
+                f"--language_tokenizer {unknown[0]}=... names no --language: use one of {', '.join(names)}"
+            )
+        if self.vocab_mode == "anchored" and self.tokenizer_name:
+            raise ConfigError(
+                f"--vocab_mode anchored with one shared --tokenizer_name {self.tokenizer_name} would anchor every "
+                "piece: give each language its own (--language_tokenizer NAME=...) or use --vocab_mode disjoint"
+            )
+
+    @staticmethod
+    def _split_language(spec: str, flag: str) -> tuple[str, str]:
+        name, sep, value = str(spec).partition("=")
+        if not sep or not _NAME.match(name) or not value:
+            raise ConfigError(
+                f"{flag} {spec!r} is not allowed: give NAME=VALUE, NAME a letter then letters, digits, - or _"
+            )
+        return name, value
+
+    @property
+    def languages(self) -> list[tuple[str, str]]:
+        """The real languages as (name, text), in the order given ([] for cloned corpora)."""
+        return [self._split_language(spec, "--language") for spec in self.language or ()]
 
     @classmethod
     def building_options(cls) -> list[str]:
@@ -118,6 +195,9 @@ class CorpusArguments:
 
             if values.get("train_files"):
                 values["train_files"] = [resolve(f) for f in values["train_files"]]
+            for name in ("language", "language_tokenizer"):
+                if values.get(name):
+                    values[name] = [f"{n}={resolve(v)}" for n, v in (s.split("=", 1) for s in values[name])]
             for name in ("dataset_name", "cloned_corpus", "tokenizer_name"):
                 if values.get(name):
                     values[name] = resolve(values[name])
@@ -136,14 +216,17 @@ class CorpusArguments:
                 value = getattr(self, name)
                 if value and os.path.isdir(value):
                     values[name] = os.path.relpath(os.path.abspath(value), start)
+            for name in ("language", "language_tokenizer"):
+                if values.get(name):
+                    values[name] = [f"{n}={_relative(v, start)}" for n, v in (s.split("=", 1) for s in values[name])]
         return values
 
-    def base_corpus(self) -> Any:
-        """The `BaseCorpus` these arguments name."""
+    def base_corpus(self, text: str | list[str] | None = None) -> Any:
+        """The `BaseCorpus` these arguments name (or ``text``'s, read with the same options: a real language)."""
         from .base_text import BaseCorpus
 
         return BaseCorpus.from_spec(
-            self.train_files or self.dataset_name or EMBEDDED,
+            text or self.train_files or self.dataset_name or EMBEDDED,
             config=self.dataset_config_name,
             split=self.dataset_split,
             text_column=self.text_column,
@@ -153,10 +236,13 @@ class CorpusArguments:
         )
 
     def to_config(self, num_languages: int, ratios: Any = None) -> Any:
-        """The validated `ClonedCorpusConfig` (``ratios``: training shares of a pool corpus, default uniform)."""
+        """The validated `ClonedCorpusConfig` (``ratios``: training shares of a pool corpus, default uniform), or
+        with ``--language`` the `RealCorpusConfig` (``ratios`` None: every block of every language)."""
         from .builder import ClonedCorpusConfig
 
         name = {} if self.corpus_config_name is None else {"name": self.corpus_config_name}
+        if self.language:
+            return self._real_config(num_languages, ratios, name)
         return ClonedCorpusConfig(
             base=self.base_corpus(),
             tokenizer=self.tokenizer_name,
@@ -167,6 +253,29 @@ class CorpusArguments:
             clone_fraction=self.clone_fraction,
             anchors=check_anchors(self.anchors),
             share_special_tokens=self.share_special_tokens,
+            block_size=self.block_size,
+            eval_blocks=self.eval_blocks,
+            seed=self.corpus_seed,
+            **name,
+        )
+
+    def _real_config(self, num_languages: int, ratios: Any, name: dict[str, str]) -> Any:
+        from .real_builder import RealCorpusConfig
+
+        languages = self.languages
+        if num_languages != len(languages):
+            raise ConfigError(
+                f"num_languages={num_languages} but {len(languages)} languages are given with --language: "
+                f"use --num_languages {len(languages)}"
+            )
+        given = dict(self._split_language(s, "--language_tokenizer") for s in self.language_tokenizer or ())
+        return RealCorpusConfig(
+            names=tuple(n for n, _ in languages),
+            bases=tuple(self.base_corpus(_text(text)) for _, text in languages),
+            tokenizers=tuple(given.get(n, self.tokenizer_name) for n, _ in languages),
+            vocab_size=self.vocab_size,
+            vocab_mode=self.vocab_mode,
+            ratios=ratios,
             block_size=self.block_size,
             eval_blocks=self.eval_blocks,
             seed=self.corpus_seed,
@@ -186,10 +295,21 @@ class CorpusArguments:
                     f"num_languages={num_languages} but corpus {self.cloned_corpus} has {tok.num_languages} languages"
                 )
             return dsd, tok
-        from .builder import ClonedCorpusBuilder
+        from .corpus_folder import corpus_builder
 
-        builder = ClonedCorpusBuilder(config=self.to_config(num_languages), cache_dir=self.corpus_cache_dir)
+        builder = corpus_builder(self.to_config(num_languages), cache_dir=self.corpus_cache_dir)
         builder.download_and_prepare()
         dsd = builder.as_dataset()
-        dsd["train"] = dsd["train"].remove_columns(["language"])
-        return dsd, builder.cloned_tokenizer
+        if not self.language:  # clones: any block goes into the sampled language
+            dsd["train"] = dsd["train"].remove_columns(["language"])
+        return dsd, builder.tokenizer
+
+
+def _text(spec: str) -> str | list[str]:
+    """A language's text: a local file as a one-file list (`BaseCorpus.from_spec` reads it as files), anything else
+    (a folder, a dataset name) as it is."""
+    return [spec] if os.path.isfile(spec) else spec
+
+
+def _relative(value: str, start: str) -> str:
+    return os.path.relpath(os.path.abspath(value), start) if os.path.exists(value) else value

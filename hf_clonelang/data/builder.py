@@ -193,6 +193,11 @@ class ClonedCorpusBuilder(datasets.ArrowBasedBuilder):
             self._tokenizer = ClonedTokenizer.from_pretrained(saved)
         return self._tokenizer
 
+    @property
+    def tokenizer(self) -> ClonedTokenizer:
+        """The corpus's tokenizer (the name both builders share; `RealCorpusBuilder.tokenizer` is a joint one)."""
+        return self.cloned_tokenizer
+
     def download_and_prepare(self, *args: Any, **kwargs: Any) -> None:
         """`datasets.DatasetBuilder.download_and_prepare`, then the tokenizer is saved beside the data."""
         try:

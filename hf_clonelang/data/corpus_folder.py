@@ -1,12 +1,13 @@
-"""A cloned corpus on disk or on the Hub: Parquet shards per config and split, the cloned tokenizer of each config,
-and a dataset card whose YAML ``configs:`` lets plain ``load_dataset(folder_or_repo, config)`` load every split.
+"""A cloned corpus (or a real-language one) on disk or on the Hub: Parquet shards per config and split, the
+tokenizer of each config (`ClonedTokenizer` or `JointTokenizer`), and a dataset card whose YAML ``configs:`` lets
+plain ``load_dataset(folder_or_repo, config)`` load every split.
 
 Layout (one folder, any number of configs side by side)::
 
     README.md                               dataset card; YAML `configs:` lists every config's files
     data/<config>/<split>-00000-of-00001.parquet
     data/<config>/info.json                 the config, the tokenizer layout and the block counts
-    tokenizer/<config>/                     ClonedTokenizer.save_pretrained (+ tokenizers/L{k}/ standalone)
+    tokenizer/<config>/                     the tokenizer's save_pretrained (+ tokenizers/L{k}/ standalone)
 
 A build writes into a temporary folder and moves the finished config into place, so an interrupted or failed
 build leaves neither a half-written config nor (for a new folder) any folder at all. The card is written by
@@ -27,16 +28,31 @@ from .. import __version__
 from ..common import CorpusFiles
 from ..errors import ConfigError
 from ..hub.cards import write_dataset_card
+from ..joint_tokenization import load_language_tokenizer
 from ..scratch import scratch_dir
-from ..tokenization import ClonedTokenizer
 from ..verify import verify_corpus_config
 from .builder import ClonedCorpusBuilder, ClonedCorpusConfig
+from .real_builder import RealCorpusBuilder, RealCorpusConfig
+
+CorpusConfig = ClonedCorpusConfig | RealCorpusConfig
 
 _SHARD = re.compile(r"^clonelang-(?P<split>\w+?)(?:-(?P<i>\d{5})-of-(?P<n>\d{5}))?\.parquet$")
 
 
+def corpus_builder(config: CorpusConfig, **kwargs: Any) -> ClonedCorpusBuilder | RealCorpusBuilder:
+    """The `datasets` builder of ``config``: clones of one base text, or real languages."""
+    cls = RealCorpusBuilder if isinstance(config, RealCorpusConfig) else ClonedCorpusBuilder
+    return cls(config=config, **kwargs)
+
+
+def validate_sources(config: CorpusConfig) -> None:
+    """Check every base text of ``config`` before any work (a missing file, an unreadable one)."""
+    for base in config.bases if isinstance(config, RealCorpusConfig) else [config.base]:
+        base.validate()
+
+
 def save_cloned_corpus(
-    config: ClonedCorpusConfig,
+    config: CorpusConfig,
     output_dir: str | os.PathLike,
     overwrite: bool = False,
     num_proc: int | None = None,
@@ -49,12 +65,12 @@ def save_cloned_corpus(
         raise ConfigError(f"output {str(out)!r} exists and is not a folder")
     if (out / CorpusFiles.DATA_DIR / name).exists() and not overwrite:
         raise ConfigError(f"config {name!r} already exists in {out}: pass --overwrite to rebuild it")
-    config.base.validate()
+    validate_sources(config)
     parent = out if out.exists() else out.parent
     parent.mkdir(parents=True, exist_ok=True)
     tmp = scratch_dir(".clonelang-build-", parent)  # a killed build's folder is removed by the next build
     try:
-        builder = ClonedCorpusBuilder(config=config, cache_dir=str(tmp / "cache"))
+        builder = corpus_builder(config, cache_dir=str(tmp / "cache"))
         prepared = tmp / "prepared"
         builder.download_and_prepare(
             output_dir=str(prepared), file_format="parquet", num_proc=num_proc, max_shard_size=max_shard_size
@@ -78,7 +94,7 @@ def save_cloned_corpus(
     return info
 
 
-def built_config_info(folder: str | os.PathLike, config: ClonedCorpusConfig) -> dict[str, Any] | None:
+def built_config_info(folder: str | os.PathLike, config: CorpusConfig) -> dict[str, Any] | None:
     """``info.json`` of ``config`` in ``folder`` if it was built there with exactly the same settings, else None."""
     path = Path(folder) / CorpusFiles.DATA_DIR / config.name / CorpusFiles.INFO
     if not path.is_file():
@@ -102,17 +118,25 @@ def _arrange_shards(prepared: Path, target: Path) -> dict[str, list[str]]:
     return files
 
 
-def _recorded_config(config: ClonedCorpusConfig) -> dict[str, Any]:
+def _recorded_config(config: CorpusConfig) -> dict[str, Any]:
     """The config as ``info.json`` records it (and a push publishes it): local base files by name, never by their
     absolute path (their size and modification time stay, so a changed file is still a different config)."""
     recorded = config.to_dict()
-    base = dict(recorded["base"])
-    base["files"] = [os.path.basename(f) for f in base.get("files") or ()]
-    base["source"] = _local_name(base["source"])
-    recorded["base"] = base
+    if "bases" in recorded:  # real languages: a base text and a tokenizer per language
+        recorded["bases"] = [_recorded_base(b) for b in recorded["bases"]]
+        recorded["tokenizers"] = [_local_name(t) if isinstance(t, str) else t for t in recorded["tokenizers"]]
+        return recorded
+    recorded["base"] = _recorded_base(recorded["base"])
     if isinstance(recorded.get("tokenizer"), str):
         recorded["tokenizer"] = _local_name(recorded["tokenizer"])
     return recorded
+
+
+def _recorded_base(base: dict[str, Any]) -> dict[str, Any]:
+    base = dict(base)
+    base["files"] = [os.path.basename(f) for f in base.get("files") or ()]
+    base["source"] = _local_name(base["source"])
+    return base
 
 
 def _local_name(name_or_path: str) -> str:
@@ -120,15 +144,21 @@ def _local_name(name_or_path: str) -> str:
     return os.path.basename(os.path.normpath(name_or_path)) if os.path.isdir(name_or_path) else name_or_path
 
 
-def _info(config: ClonedCorpusConfig, builder: ClonedCorpusBuilder, files: dict[str, list[str]]) -> dict[str, Any]:
-    tok = builder.cloned_tokenizer.to_dict()
-    tok["num_anchors"] = len(tok.pop("anchor_ids"))  # the id lists live in tokenizer/<config>/
-    tok["num_shared_specials"] = len(tok.pop("shared_special_ids"))
+def _info(config: CorpusConfig, builder: Any, files: dict[str, list[str]]) -> dict[str, Any]:
+    tok = builder.tokenizer.to_dict()
+    if "anchor_ids" in tok:  # clones: the id lists live in tokenizer/<config>/
+        tok["num_anchors"] = len(tok.pop("anchor_ids"))
+        tok["num_shared_specials"] = len(tok.pop("shared_special_ids"))
+    real = isinstance(config, RealCorpusConfig)
+    described = [
+        b.describe().replace(b.source, _local_name(b.source)) for b in (config.bases if real else [config.base])
+    ]
     return {
         "config": _recorded_config(config),
-        "base_description": config.base.describe().replace(config.base.source, _local_name(config.base.source)),
+        "base_description": described if real else described[0],
         "tokenizer": tok,
         "summary": builder.summary,
+        **({"limited_by": builder.limited_by} if real else {}),
         "features": builder.info.features.to_dict(),
         "splits": {
             split: {"num_examples": s.num_examples, "num_bytes": s.num_bytes}
@@ -154,7 +184,8 @@ def _replace(new: Path, old: Path) -> None:
 
 # ---------------------------------------------------------------------- loading
 def load_cloned_corpus(path_or_repo: str | os.PathLike, config_name: str | None = None, **kwargs: Any) -> tuple:
-    """``(DatasetDict, ClonedTokenizer)`` of one config of a corpus folder or Hub dataset repo."""
+    """``(DatasetDict, tokenizer)`` of one config of a corpus folder or Hub dataset repo (a `ClonedTokenizer`, or a
+    `JointTokenizer` for real languages)."""
     import datasets
 
     location = str(path_or_repo)
@@ -174,7 +205,7 @@ def load_cloned_corpus(path_or_repo: str | os.PathLike, config_name: str | None 
         verify_corpus_config(Path(location), json.loads(info.read_text()))
     dsd = datasets.load_dataset(location, config_name, **kwargs)
     is_repo = not Path(location).is_dir()
-    tok = ClonedTokenizer.from_pretrained(
+    tok = load_language_tokenizer(
         location, subfolder=f"{CorpusFiles.TOKENIZER_DIR}/{config_name}", repo_type="dataset" if is_repo else None
     )
     return dsd, tok

@@ -1,15 +1,18 @@
 """The `datasets` builder for real languages (the paper's Section 5): one base text per language, each with its own
 byte-level BPE (or a given tokenizer), laid out in one joint vocabulary (`JointTokenizer`: disjoint or anchored).
 
-Splits, as for cloned corpora: ``train`` (rows of every language at the given ratios, each row tagged with its
-``language``: as many rows as the scarcest language's text allows at its ratio) and ``validation_L{k}`` /
+Splits, as for cloned corpora: ``train`` (rows of every language, each tagged with its ``language``: at the given
+ratios, as many rows as the scarcest language's text allows at its ratio; without ratios, every block of every
+language, a pool for training with any schedule) and ``validation_L{k}`` /
 ``test_L{k}`` (``eval_blocks`` blocks each, held out from language k's own text; not parallel across languages).
 """
 
 from __future__ import annotations
 
 import os
+import shutil
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import datasets
@@ -33,7 +36,8 @@ class RealCorpusConfig(datasets.BuilderConfig):
     """What to build: the languages (names and base texts), their tokenizers, the vocabulary mode, ratios, blocks.
 
     ``tokenizers`` gives a tokenizer (name, path or object) per language, or None to train a byte-level BPE of
-    ``vocab_size`` on that language's text. The name defaults to ``en-fr-anchored-r90-10``.
+    ``vocab_size`` on that language's text. ``ratios`` None keeps every block of every language. The name defaults
+    to ``en-fr-anchored-r90-10`` (``en-fr-anchored-all`` without ratios).
     """
 
     names: tuple[str, ...] = ()
@@ -63,12 +67,13 @@ class RealCorpusConfig(datasets.BuilderConfig):
         given = [t for t in self.tokenizers if isinstance(t, str)]
         if self.vocab_mode == "anchored" and len(given) != len(set(given)):
             raise ConfigError("anchored mode with one tokenizer shared by several languages anchors every piece")
-        self.ratios = ClonedCorpusConfig._check_ratios(self.ratios, len(self.names))
+        if self.ratios is not None:
+            self.ratios = ClonedCorpusConfig._check_ratios(self.ratios, len(self.names))
         if self.block_size < 2 or self.eval_blocks < 1:
             raise ConfigError(f"block_size={self.block_size}, eval_blocks={self.eval_blocks}: need >= 2 and >= 1")
         if self.name == "default":
-            shares = "-".join(f"{100 * r:.1f}".rstrip("0").rstrip(".") for r in self.ratios)
-            self.name = f"{'-'.join(self.names)}-{self.vocab_mode}-r{shares}"
+            shares = "-".join(f"{100 * r:.1f}".rstrip("0").rstrip(".") for r in self.ratios or ())
+            self.name = f"{'-'.join(self.names)}-{self.vocab_mode}-{f'r{shares}' if shares else 'all'}"
         super().__post_init__()
 
     def to_dict(self) -> dict[str, Any]:
@@ -81,7 +86,7 @@ class RealCorpusConfig(datasets.BuilderConfig):
             "vocab_size": self.vocab_size,
             "vocab_mode": self.vocab_mode,
             "num_languages": len(self.names),
-            "ratios": list(self.ratios),
+            "ratios": None if self.ratios is None else list(self.ratios),
             "block_size": self.block_size,
             "eval_blocks": self.eval_blocks,
             "seed": self.seed,
@@ -97,11 +102,34 @@ class RealCorpusBuilder(datasets.ArrowBasedBuilder):
     def __init__(self, *args: Any, config: RealCorpusConfig | None = None, **kwargs: Any) -> None:
         if config is not None:
             kwargs.update(config_kwargs(config))
-        kwargs.setdefault("dataset_name", "clonelang-real")
+        kwargs.setdefault("dataset_name", "clonelang")  # the shards are named clonelang-<split>
         super().__init__(*args, **kwargs)
         self.joint_tokenizer: JointTokenizer | None = None
         self.summary: dict[str, Any] | None = None
         self._stores: list[BlockStore] = []
+        self._work_dir: Path | None = None
+        self.limited_by: str | None = None
+
+    @property
+    def tokenizer(self) -> JointTokenizer:
+        """The joint tokenizer the corpus was built with (saved under ``tokenizer/`` of the prepared dataset)."""
+        if self.joint_tokenizer is None:
+            saved = Path(self._output_dir) / "tokenizer"
+            if not saved.is_dir():
+                raise RuntimeError("the corpus is not prepared yet: call download_and_prepare() first")
+            self.joint_tokenizer = JointTokenizer.from_pretrained(saved)
+        return self.joint_tokenizer
+
+    def download_and_prepare(self, *args: Any, **kwargs: Any) -> None:
+        """`datasets.DatasetBuilder.download_and_prepare`, then the joint tokenizer is saved beside the data."""
+        try:
+            super().download_and_prepare(*args, **kwargs)
+            if self.joint_tokenizer is not None:
+                self.joint_tokenizer.save_pretrained(Path(self._output_dir) / "tokenizer")
+        finally:
+            if self._work_dir is not None:
+                shutil.rmtree(self._work_dir, ignore_errors=True)
+                self._work_dir = None
 
     def _info(self) -> datasets.DatasetInfo:
         return datasets.DatasetInfo(
@@ -110,7 +138,7 @@ class RealCorpusBuilder(datasets.ArrowBasedBuilder):
 
     def _split_generators(self, dl_manager: Any) -> list[datasets.SplitGenerator]:
         cfg = self.config
-        work = scratch_dir("clonelang-work-")
+        work = self._work_dir = scratch_dir("clonelang-work-")
         bases = []
         for k, (base_text, given) in enumerate(zip(cfg.bases, cfg.tokenizers, strict=True), 1):
             base_text.validate()
@@ -129,7 +157,7 @@ class RealCorpusBuilder(datasets.ArrowBasedBuilder):
                 )
             bases.append(tok)
             self._stores.append(store)
-        self.joint_tokenizer = JointTokenizer(bases, mode=cfg.vocab_mode)
+        self.joint_tokenizer = JointTokenizer(bases, mode=cfg.vocab_mode, names=cfg.names)
         rng = np.random.default_rng(cfg.seed)
         pools = []
         for store in self._stores:
@@ -137,15 +165,23 @@ class RealCorpusBuilder(datasets.ArrowBasedBuilder):
             store.save_array("validation_ids", np.sort(order[: cfg.eval_blocks]))
             store.save_array("test_ids", np.sort(order[cfg.eval_blocks : 2 * cfg.eval_blocks]))
             pools.append(order[2 * cfg.eval_blocks :])
-        # as many rows as the scarcest language allows at its ratio
-        room = [len(p) / r if r > 0 else np.inf for p, r in zip(pools, cfg.ratios, strict=True)]
-        counts = exact_counts(int(min(room)), cfg.ratios)
+        if cfg.ratios is None:  # every block: a pool
+            counts = np.array([len(p) for p in pools])
+            limited_by = None
+        else:  # as many rows as the scarcest language allows at its ratio
+            room = [len(p) / r if r > 0 else np.inf for p, r in zip(pools, cfg.ratios, strict=True)]
+            counts = exact_counts(int(min(room)), cfg.ratios)
+            limited_by = cfg.names[int(np.argmin(room))]
         langs = np.concatenate([np.full(c, k, np.int32) for k, c in enumerate(counts, 1)])
         blocks = np.concatenate([np.sort(p[:c]) for p, c in zip(pools, counts, strict=True)])
         shuffle = rng.permutation(len(langs))
         self._train = (langs[shuffle], blocks[shuffle])
-        train = {f"L{k}": {"blocks": int(c), "tokens": int(c) * cfg.block_size} for k, c in enumerate(counts, 1)}
-        self.summary = {"train": train, "limited_by": cfg.names[int(np.argmin(room))]}
+        held_out = [cfg.eval_blocks] * len(counts)
+        self.summary = {
+            split: {f"L{k}": {"blocks": int(c), "tokens": int(c) * cfg.block_size} for k, c in enumerate(rows, 1)}
+            for split, rows in (("train", counts), ("validation", held_out), ("test", held_out))
+        }
+        self.limited_by = limited_by  # the language whose text limits the train rows (None: every block kept)
         splits = [datasets.SplitGenerator(name="train", gen_kwargs={"kind": "train", "language": 0})]
         for kind in ("validation", "test"):
             splits += [

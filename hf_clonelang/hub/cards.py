@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -258,12 +259,17 @@ def render_dataset_card(infos: list[dict[str, Any]], location: str, is_repo: boo
         if i == 0:
             entry["default"] = True
         configs.append(entry)
-    bases = [info["config"]["base"]["source"] for info in infos]
+    real = [_is_real(info) for info in infos]
+    bases = [b["source"] for info in infos for b in info["config"].get("bases") or [info["config"]["base"]]]
     embedded = all(base == EMBEDDED for base in bases)
     on_hub = sorted({base for base in bases if _on_hub(base)})
+    codes = sorted({n for info in infos for n in info["config"].get("languages", ()) if re.fullmatch("[a-z]{2,3}", n)})
+    kind = (
+        "real-language corpus" if all(real) else "cloned-language corpus" if not any(real) else "multilingual corpus"
+    )
     data = DatasetCardData(
-        pretty_name="Cloned-language corpus",
-        language=["en"] if embedded else None,
+        pretty_name=kind.capitalize(),
+        language=["en"] if embedded else codes or None,
         license=LICENSE if embedded else "unknown",  # a corpus of other text keeps that text's license
         task_categories=["text-generation"],
         source_datasets=on_hub or None,
@@ -274,8 +280,11 @@ def render_dataset_card(infos: list[dict[str, Any]], location: str, is_repo: boo
     card = DatasetCard.from_template(
         data,
         template_str=_template("dataset_card.md"),
-        pretty_name="Cloned-language corpus",
-        configs=[_card_config(info) for info in infos],
+        pretty_name=kind.capitalize(),
+        kind_text=kind,
+        has_cloned=not all(real),
+        has_real=any(real),
+        configs=[_real_card_config(info) if r else _card_config(info) for info, r in zip(infos, real, strict=True)],
         location=location,
         is_repo=is_repo,
         citation=CITATION,
@@ -369,6 +378,42 @@ def _card_config(info: dict[str, Any]) -> dict[str, Any]:
         "seed": cfg["seed"],
         "languages": languages,
         "summary": dict(_ordered_splits(info["summary"])),
+    }
+
+
+def _is_real(info: dict[str, Any]) -> bool:
+    """Whether a config's ``info.json`` is of real languages (a base text per language)."""
+    return "bases" in info["config"]
+
+
+def _real_card_config(info: dict[str, Any]) -> dict[str, Any]:
+    """The values the dataset card's text shows for one real-language config."""
+    cfg, tok = info["config"], info["tokenizer"]
+    languages = [f"L{k}" for k in range(1, cfg["num_languages"] + 1)]
+    summary = info["summary"]
+    if cfg["ratios"] is None:
+        rows = "every block of every language (a pool: the training schedule picks the languages)"
+    else:
+        rows = " / ".join(f"{k} {100 * r:g}%" for k, r in zip(languages, cfg["ratios"], strict=True))
+        if info.get("limited_by"):
+            rows += f", as many rows as the text of {info['limited_by']} allows"
+    return {
+        "real": True,
+        "name": cfg["name"],
+        "names": cfg["languages"],
+        "languages": languages,
+        "ratios_text": rows,
+        "vocab_mode": cfg["vocab_mode"],
+        "vocab_size": tok["vocab_size"],
+        "base_vocab_sizes": tok["base_vocab_sizes"],
+        "num_shared": tok["num_shared"],
+        "shared": tok["shared_ids_description"],
+        "bases": info.get("base_description") or [b["source"] for b in cfg["bases"]],
+        "tokenizers": [t or "byte-level BPE trained on its text" for t in cfg["tokenizers"]],
+        "block_size": cfg["block_size"],
+        "eval_blocks": cfg["eval_blocks"],
+        "seed": cfg["seed"],
+        "summary": dict(_ordered_splits(summary)),
     }
 
 
