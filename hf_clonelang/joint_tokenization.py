@@ -17,8 +17,7 @@ import numpy as np
 from .errors import ConfigError
 from .joint_vocab import JointLayout
 from .standalone import remapped_tokenizer
-from .tokenization import CONFIG_NAME as CLONED_CONFIG_NAME
-from .tokenization import STANDALONE_DIR, ClonedTokenizer
+from .tokenization import STANDALONE_DIR
 
 CONFIG_NAME = "joint_tokenizer.json"
 BASE_DIR = "base"
@@ -197,19 +196,3 @@ class JointTokenizer:
 
     def __repr__(self) -> str:
         return f"JointTokenizer({', '.join(self.names)}: {self.layout.describe()})"
-
-
-def load_language_tokenizer(path_or_repo: str | os.PathLike, **kwargs: Any) -> Any:
-    """The tokenizer saved in a folder or Hub repo (``subfolder``, ``repo_type``... as for ``from_pretrained``):
-    a `JointTokenizer` where ``joint_tokenizer.json`` is, else a `ClonedTokenizer`."""
-    root = Path(path_or_repo)
-    if not root.is_dir():  # only the two config files, to see which kind it is
-        from huggingface_hub import snapshot_download
-
-        prefix = f"{kwargs['subfolder'].strip('/')}/" if kwargs.get("subfolder") else ""
-        hub = {k: kwargs.get(k) for k in ("repo_type", "revision", "token")}
-        patterns = [f"{prefix}{CONFIG_NAME}", f"{prefix}{CLONED_CONFIG_NAME}"]
-        root = Path(snapshot_download(str(path_or_repo), allow_patterns=patterns, **hub))
-    folder = root / kwargs["subfolder"] if kwargs.get("subfolder") else root
-    joint = (folder / CONFIG_NAME).is_file()
-    return (JointTokenizer if joint else ClonedTokenizer).from_pretrained(path_or_repo, **kwargs)

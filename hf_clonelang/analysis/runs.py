@@ -1,5 +1,6 @@
-"""Finished runs: load one (a local run folder or a Hub model repo) and measure its alignment on the parallel
-held-out blocks of its own corpus (rebuilt from ``run_info.json``, cached like any built corpus)."""
+"""Finished runs: load one (a local run folder or a Hub model repo) and measure its alignment: cloned languages on
+the parallel held-out blocks of the run's own corpus (rebuilt from ``run_info.json``, cached like any built
+corpus), real languages on translation pairs (`align_pairs`)."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ import torch
 
 from ..common import RunFiles
 from ..errors import ConfigError
-from ..tokenization import ClonedTokenizer
+from ..language_tokenizer import LanguageTokenizer, load_language_tokenizer
 
 
 def resolve_run(path_or_repo: str | os.PathLike, revision: str | None = None, token: str | None = None) -> Path:
@@ -36,8 +37,8 @@ def resolve_run(path_or_repo: str | os.PathLike, revision: str | None = None, to
         raise ConfigError(f"{path_or_repo!r} is neither a run folder nor a readable Hub model repo: {err}") from err
 
 
-def load_run(path_or_repo: str | os.PathLike) -> tuple[Any, ClonedTokenizer, dict[str, Any]]:
-    """(model, ClonedTokenizer, run_info) of a finished run."""
+def load_run(path_or_repo: str | os.PathLike) -> tuple[Any, LanguageTokenizer, dict[str, Any]]:
+    """(model, tokenizer, run_info) of a finished run (a `ClonedTokenizer`, or a `JointTokenizer`)."""
     from transformers import AutoModelForCausalLM
 
     run = resolve_run(path_or_repo)
@@ -46,7 +47,7 @@ def load_run(path_or_repo: str | os.PathLike) -> tuple[Any, ClonedTokenizer, dic
         raise ConfigError(f"{path_or_repo} has no run_info.json: it is not a run written by run_clm_imbalance.py")
     info = json.loads(info_path.read_text())
     model = AutoModelForCausalLM.from_pretrained(run)
-    return model, ClonedTokenizer.from_pretrained(run), info
+    return model, load_language_tokenizer(run), info
 
 
 def parallel_blocks(
@@ -83,12 +84,9 @@ def align_run(
     from .alignment import alignment_report
 
     model, tok, info = load_run(path_or_repo)
-    langs = languages or tuple(range(1, tok.num_languages + 1))
-    bad = [k for k in langs if not 1 <= k <= tok.num_languages]
-    if bad or len(langs) < 2:
-        raise ConfigError(
-            f"languages={','.join(map(str, langs))} is not allowed: give two or more of 1..{tok.num_languages}"
-        )
+    if not tok.parallel:
+        raise ConfigError(f"{path_or_repo} was trained on real languages, which are not parallel: give --pairs FILE")
+    langs = _check_languages(languages or tuple(range(1, tok.num_languages + 1)), tok.num_languages)
     local = Path(path_or_repo) if Path(path_or_repo).is_dir() else None  # relative data paths start there
     base = parallel_blocks(info, split, blocks, corpus_cache_dir, run_dir=local)
     counts = np.bincount(tok.to_base(base.numpy()).ravel(), minlength=tok.base_vocab_size)
@@ -101,3 +99,44 @@ def align_run(
         gradient_blocks=gradient_blocks,
         frequencies=counts,
     )
+
+
+def align_pairs(
+    path_or_repo: str | os.PathLike,
+    pairs_file: str | os.PathLike,
+    languages: tuple[int, int] = (1, 2),
+    pairs: int = 256,
+    seed: int | None = 0,
+    gradient_pairs: int = 32,
+    batch_size: int = 32,
+    max_length: int = 64,
+) -> dict[str, Any]:
+    """The alignment report of a finished run on translation pairs (the paper's method for real languages,
+    `translation.pair_alignment`): ``pairs`` pairs of ``pairs_file`` (a seeded sample, or the first ones with
+    ``seed=None``), its first column in ``languages[0]``, its second in ``languages[1]``."""
+    from ..data.pairs import read_pairs
+    from .translation import pair_alignment
+
+    if len(languages) != 2:
+        raise ConfigError(f"languages={','.join(map(str, languages))}: translation pairs have two languages")
+    texts = read_pairs(pairs_file, limit=pairs, seed=seed)  # checked before the model loads
+    model, tok, _ = load_run(path_or_repo)
+    a, b = _check_languages(tuple(languages), tok.num_languages)
+    entry = pair_alignment(
+        model,
+        tok,
+        texts,
+        languages=(a, b),
+        max_length=max_length,
+        batch_size=batch_size,
+        gradient_pairs=gradient_pairs,
+    )
+    entry["pairs_file"] = os.path.basename(str(pairs_file))
+    entry["pairs_seed"] = seed
+    return {f"L{a}-L{b}": entry}
+
+
+def _check_languages(langs: tuple[int, ...], n: int) -> tuple[int, ...]:
+    if len(langs) < 2 or len(set(langs)) < len(langs) or any(not 1 <= k <= n for k in langs):
+        raise ConfigError(f"languages={','.join(map(str, langs))} is not allowed: give two or more of 1..{n}")
+    return langs

@@ -36,10 +36,12 @@ def pair_alignment(
     gradient_pairs: int = 32,
 ) -> dict[str, Any]:
     """Hidden-state measures (matched cosine, raw and centred; retrieval@1; CKA) per layer and the gradient cosine
-    between the two sides of ``pairs`` (sentence in ``languages[0]``, translation in ``languages[1]``)."""
+    between the two sides of ``pairs`` (sentence in ``languages[0]``, translation in ``languages[1]``); each side is
+    cut at ``max_length`` tokens (at most the model's positions)."""
     if len(pairs) < 2:
         raise ConfigError(f"{len(pairs)} pair given: alignment needs at least two translation pairs")
     a, b = languages
+    max_length = min(max_length, getattr(model.config, "n_positions", max_length))  # no position past the model's
     ids_a, mask_a = encode_side(tokenizer, [p[0] for p in pairs], a, max_length)
     ids_b, mask_b = encode_side(tokenizer, [p[1] for p in pairs], b, max_length)
     report: dict[str, Any] = {"pairs": len(pairs), "matching": "hungarian"}

@@ -59,15 +59,18 @@ def run_align(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from ..analysis.plots import plot_alignment_comparison
-    from ..analysis.runs import align_run
+    from ..analysis.runs import align_pairs, align_run
     from ..common import RunFiles, block_mean
 
     languages = _ints(args.languages, "--languages") if args.languages else None
     if args.blocks < 1:
         raise ConfigError(f"--blocks={args.blocks} is not allowed: it must be >= 1")
-    report = align_run(
-        args.run, languages=languages, blocks=args.blocks, split=args.split, corpus_cache_dir=args.corpus_cache_dir
-    )
+    if args.pairs:
+        report = align_pairs(args.run, args.pairs, languages=languages or (1, 2), pairs=args.blocks)
+    else:
+        report = align_run(
+            args.run, languages=languages, blocks=args.blocks, split=args.split, corpus_cache_dir=args.corpus_cache_dir
+        )
     local = Path(args.run)
     output = Path(args.output) if args.output else (local if local.is_dir() else Path(".")) / RunFiles.ALIGNMENT
     output.parent.mkdir(parents=True, exist_ok=True)
@@ -169,13 +172,21 @@ def build_parser() -> argparse.ArgumentParser:
 
     align = sub.add_parser(
         "align",
-        help="alignment of a finished run (local folder or Hub repo) on its parallel held-out blocks",
+        help="alignment of a finished run (local folder or Hub repo) on its parallel held-out blocks, or on "
+        "translation pairs (real languages)",
         description="Hidden-state cosine (raw, centred), retrieval@1, CKA, gradient cosine and clone-embedding "
-        "cosine between languages of a saved run; writes JSON and a per-layer plot.",
+        "cosine between languages of a saved run; writes JSON and a per-layer plot. Real languages: --pairs FILE "
+        "(the paper's method: per pair one maximum-weight token matching on the layer-averaged cosine).",
     )
     align.add_argument("run", help="run folder or Hub model repo")
     align.add_argument("--languages", default=None, help="languages to compare, first against each other (1,2)")
-    align.add_argument("--blocks", type=int, default=256, help="parallel blocks (default: 256)")
+    align.add_argument("--blocks", type=int, default=256, help="parallel blocks, or pairs (default: 256)")
+    align.add_argument(
+        "--pairs",
+        default=None,
+        help="TSV of translation pairs (sentence in the first language, tab, its translation; .gz too): a seeded "
+        "sample (seed 0) of --blocks of them is measured",
+    )
     align.add_argument("--split", default="validation", help="validation (default) or test")
     align.add_argument("--output", default=None, help="JSON file (default: RUN/alignment.json)")
     align.add_argument(

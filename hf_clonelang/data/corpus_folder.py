@@ -28,7 +28,7 @@ from .. import __version__
 from ..common import CorpusFiles
 from ..errors import ConfigError
 from ..hub.cards import write_dataset_card
-from ..joint_tokenization import load_language_tokenizer
+from ..language_tokenizer import load_language_tokenizer
 from ..scratch import scratch_dir
 from ..verify import verify_corpus_config
 from .builder import ClonedCorpusBuilder, ClonedCorpusConfig

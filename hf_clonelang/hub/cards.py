@@ -58,26 +58,37 @@ def _result(task: str, dataset: str, name: str, split: str, metric: str, label: 
     )
 
 
-def _training_data(data: dict[str, Any]) -> tuple[str, str, bool]:
-    """What a run trained on, from its data settings (``run_info.json`` ``data``): an id for the card's results
-    (``dataset_type``), a line for the card, and whether the id is a Hub dataset. A built corpus comes first, then
-    local files (named by file, never called embedded), then a base dataset; else the embedded stories."""
+def _training_data(data: dict[str, Any], run: Path | None = None) -> tuple[str, str, bool]:
+    """What a run trained on, from its data settings (``run_info.json`` ``data``, local paths relative to the run
+    folder ``run``): an id for the card's results (``dataset_type``), a line for the card, and whether the id is a
+    Hub dataset. A built corpus comes first, then real languages' texts, then local files (named by file, never
+    called embedded), then a base dataset; else the embedded stories."""
     corpus = data.get("cloned_corpus")
     if corpus:  # the corpus config is `corpus_config_name`, in older run folders `cloned_corpus_config`
-        return _named_data(corpus, data.get("corpus_config_name") or data.get("cloned_corpus_config"))
+        config = data.get("corpus_config_name") or data.get("cloned_corpus_config")
+        return _named_data(corpus, config, run)
+    if data.get("language"):
+        texts = [spec.split("=", 1) for spec in data["language"]]
+        shown = ", ".join(f"{name}: `{Path(text).name if _is_local(text, run) else text}`" for name, text in texts)
+        return "real-languages", f"real languages, a text each ({shown})", False
     files = [Path(f).name for f in data.get("train_files") or []]
     if files:
         shown = ", ".join(f"`{f}`" for f in files[:3]) + (f" and {len(files) - 3} more" if len(files) > 3 else "")
         return "local-files", f"local text files: {shown}", False
     source = data.get("dataset_name")
     if source and source != EMBEDDED:
-        return _named_data(source, data.get("dataset_config_name"))
+        return _named_data(source, data.get("dataset_config_name"), run)
     stories = data.get("max_documents")
     return EMBEDDED, "hf_clonelang's embedded stories" + (f" ({stories:,} documents)" if stories else ""), False
 
 
-def _named_data(source: str, config: str | None) -> tuple[str, str, bool]:
-    on_hub = _on_hub(source)
+def _is_local(source: str, run: Path | None) -> bool:
+    """Whether a recorded source is a local path (as recorded: relative to the run folder, or absolute)."""
+    return Path(source).exists() or (run is not None and (run / source).exists())
+
+
+def _named_data(source: str, config: str | None, run: Path | None = None) -> tuple[str, str, bool]:
+    on_hub = _on_hub(source) and not _is_local(source, run)
     line = f"[{source}](https://huggingface.co/datasets/{source})" if on_hub else f"`{source}`"
     return source, line + (f", config `{config}`" if config else ""), on_hub
 
@@ -112,7 +123,7 @@ def render_model_card(run_dir: str | Path, repo_id: str | None = None) -> str:
     name = repo_id.split("/")[-1] if repo_id else run.resolve().name
     langs = sorted({m.group(1) for k in results if (m := EVAL_LANGUAGE_LOSS.match(k))}, key=lambda s: int(s[1:]))
     data = info.get("data", {})
-    dataset, data_line, on_hub = _training_data(data)
+    dataset, data_line, on_hub = _training_data(data, run)
     rows, eval_results = [], []
     for split, prefix in (("validation", "eval"), ("test", "test")):
         for lang in langs:
@@ -196,6 +207,8 @@ def render_model_card(run_dir: str | Path, repo_id: str | None = None) -> str:
         sampling=info.get("sampling", "?"),
         data_mode=info.get("data_mode", "?"),
         clone_fraction=f"{info.get('tokenizer', {}).get('clone_fraction', 1):.4g}",
+        real_languages=info.get("tokenizer", {}).get("languages"),
+        vocab_mode=info.get("tokenizer", {}).get("vocab_mode"),
         shared=info.get("tokenizer", {}).get("shared_ids_description", "see cloned_tokenizer.json"),
         data_description=data_line,
         model_description=_model_description(info),

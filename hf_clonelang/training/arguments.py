@@ -3,6 +3,7 @@ machinery and a CPU-sized run's defaults) and `ModelArguments` (which model to t
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -161,6 +162,13 @@ class ImbalanceTrainingArguments(TrainingArguments):
     alignment_gradient_blocks: int = field(
         default=4, metadata={"help": "How many of those blocks also go into the gradient cosine (0: skip it)."}
     )
+    alignment_pairs: str | None = field(
+        default=None,
+        metadata={
+            "help": "Real languages: a TSV of translation pairs (L1 sentence, tab, L2 translation; .gz too); the "
+            "first alignment_blocks pairs are measured at every evaluation (the paper's matched token cosine)."
+        },
+    )
     cosine_spans_warmup: bool = field(
         default=False,
         metadata={
@@ -196,6 +204,8 @@ class ImbalanceTrainingArguments(TrainingArguments):
                 f"alignment_blocks={self.alignment_blocks}, alignment_gradient_blocks={self.alignment_gradient_blocks}"
                 " are not allowed: both must be >= 0 (0: off)"
             )
+        if self.alignment_pairs is not None and not os.path.isfile(self.alignment_pairs):
+            raise ConfigError(f"--alignment_pairs {self.alignment_pairs!r} does not exist: give a TSV file of pairs")
         if self.max_steps == 0 or (self.max_steps < 0 and self.num_train_epochs <= 0):
             raise ConfigError(
                 f"max_steps={self.max_steps}, num_train_epochs={self.num_train_epochs} train nothing: "

@@ -1,8 +1,9 @@
 """`CloneCollator`: sampled blocks -> ids in the chosen language, labels, and a language tag per row.
 
 Features are ``{"input_ids": block, "language": k}`` with the block's ids in any language (base ids in clone mode,
-already-cloned ids in pool mode and evaluation): the collator maps each row into its language with the
-`ClonedTokenizer`, so the same collator serves training and evaluation. The ``language`` tag rides along for the
+already-cloned ids in pool mode and evaluation): the collator maps each row into its language with the tokenizer's
+``to_language`` (a `LanguageTokenizer`: for real languages, rows are already in their language and stay as they
+are), so the same collator serves training and evaluation. The ``language`` tag rides along for the
 trainer's per-language bookkeeping; `ImbalanceTrainer` removes it before the model sees the batch.
 """
 
@@ -13,13 +14,13 @@ from typing import Any
 import numpy as np
 import torch
 
-from ..tokenization import ClonedTokenizer
+from ..language_tokenizer import LanguageTokenizer
 
 
 class CloneCollator:
     """Stack fixed-length blocks, move each row into its language, and add ``labels`` (= input ids)."""
 
-    def __init__(self, tokenizer: ClonedTokenizer) -> None:
+    def __init__(self, tokenizer: LanguageTokenizer) -> None:
         self.tokenizer = tokenizer
 
     def __call__(self, features: list[dict[str, Any]]) -> dict[str, torch.Tensor]:

@@ -76,7 +76,7 @@ def final_evaluation(trainer: Any) -> dict[str, float]:
     """The evaluation of the final weights: reused from the log when Trainer just evaluated the last step."""
     step = trainer.state.global_step
     logged = [e for e in trainer.state.log_history if e.get("step") == step and any(k.startswith("eval_") for k in e)]
-    if logged and (trainer.last_alignment is not None or trainer.args.alignment_blocks == 0):
+    if logged and (trainer.last_alignment is not None or trainer.alignment_callback is None):
         merged: dict[str, float] = {}
         for entry in logged:
             merged.update({k: v for k, v in entry.items() if k.startswith("eval_")})

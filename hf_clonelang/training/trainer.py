@@ -33,10 +33,11 @@ import torch
 import torch.nn.functional as F
 from transformers import Trainer
 
-from ..analysis.callback import AlignmentCallback
+from ..analysis.callback import AlignmentCallback, BaseAlignmentCallback, PairAlignmentCallback
 from ..common import METRIC_LOSS, RunFiles
+from ..data.pairs import read_pairs
 from ..errors import ConfigError, HubError, one_line
-from ..tokenization import ClonedTokenizer
+from ..language_tokenizer import LanguageTokenizer
 from .arguments import ImbalanceTrainingArguments
 from .collator import CloneCollator
 from .modeling import EMBEDDING_SCALE_KEY
@@ -49,7 +50,8 @@ logger = logging.getLogger(__name__)
 
 class ImbalanceTrainer(Trainer):
     """Trainer for cloned-language runs. ``train_dataset`` is a `datasets.Dataset` of fixed-length blocks
-    (``input_ids``, plus ``language`` in pool mode); ``processing_class`` is the `ClonedTokenizer`."""
+    (``input_ids``, plus ``language`` in pool mode); ``processing_class`` is the corpus's tokenizer: a
+    `ClonedTokenizer`, or a `JointTokenizer` for real languages (pool mode; alignment on ``alignment_pairs``)."""
 
     def __init__(
         self,
@@ -57,12 +59,12 @@ class ImbalanceTrainer(Trainer):
         args: ImbalanceTrainingArguments | None = None,
         train_dataset: Any = None,
         eval_dataset: Any = None,
-        processing_class: ClonedTokenizer | None = None,
+        processing_class: LanguageTokenizer | None = None,
         data_collator: Any = None,
         **kwargs: Any,
     ) -> None:
-        if not isinstance(processing_class, ClonedTokenizer):
-            raise ConfigError("ImbalanceTrainer needs processing_class=ClonedTokenizer(...)")
+        if not isinstance(processing_class, LanguageTokenizer):
+            raise ConfigError("ImbalanceTrainer needs processing_class=ClonedTokenizer(...) or JointTokenizer(...)")
         if not isinstance(args, ImbalanceTrainingArguments):
             raise ConfigError("ImbalanceTrainer needs args=ImbalanceTrainingArguments(...)")
         if processing_class.num_languages != args.num_languages:
@@ -87,7 +89,8 @@ class ImbalanceTrainer(Trainer):
         self._batch_languages: torch.Tensor | None = None
         self.sampler = self._make_sampler() if train_dataset is not None else None
         self.block_size = len(train_dataset[0]["input_ids"]) if train_dataset is not None else 0
-        self._alignment: AlignmentCallback | None = None
+        self._alignment: BaseAlignmentCallback | None = None
+        self._said_no_pairs = False
 
     # ------------------------------------------------------------------ sampling
     @property
@@ -250,13 +253,29 @@ class ImbalanceTrainer(Trainer):
         return callback.compute(self.accelerator.unwrap_model(self.model), self.args, self.state)
 
     @property
-    def alignment_callback(self) -> AlignmentCallback | None:
-        """The `AlignmentCallback` on the eval sets' first parallel L1 blocks (None without L1 and another
-        language, or with ``alignment_blocks=0``). `evaluate` calls it, so it is not in the callback list."""
+    def alignment_callback(self) -> BaseAlignmentCallback | None:
+        """What `evaluate` measures alignment with (None without L1 and another language, or with
+        ``alignment_blocks=0``): clones, an `AlignmentCallback` on the eval sets' first parallel L1 blocks; real
+        languages, a `PairAlignmentCallback` on the first ``alignment_blocks`` pairs of ``alignment_pairs`` (none
+        given: no alignment during training, said once)."""
         sets = self.eval_dataset if isinstance(self.eval_dataset, dict) else {}
         langs = sorted(int(k[1:]) for k in sets if re.fullmatch(r"L\d+", k))
         if self.args.alignment_blocks == 0 or 1 not in langs or len(langs) < 2:
             return None
+        if self._alignment is None and not self.processing_class.parallel:
+            if self.args.alignment_pairs is None:
+                if self.is_world_process_zero() and not self._said_no_pairs:
+                    logger.info("real languages are not parallel: give --alignment_pairs FILE to measure alignment")
+                self._said_no_pairs = True
+                return None
+            self._alignment = PairAlignmentCallback(
+                read_pairs(self.args.alignment_pairs, limit=self.args.alignment_blocks),
+                self.processing_class,
+                languages=(1, 2),
+                max_length=self.block_size or 64,
+                batch_size=self.args.per_device_eval_batch_size,
+                gradient_pairs=self.args.alignment_gradient_blocks,
+            )
         if self._alignment is None:
             first = sets["L1"]
             n = min(self.args.alignment_blocks, len(first))
