@@ -110,6 +110,45 @@ def plot_ppl_vs_share(results: dict[str, Any], laws: dict[str, Any], path: str |
     return Path(path)
 
 
+def plot_real_ppl_vs_p(results: dict[str, Any], laws: dict[str, dict[str, Any]], path: str | Path) -> Path | None:
+    """The paper's Figure 3 for real languages: PPL of L1 and of L2 against p(L2), disjoint against anchored (mean
+    and standard deviation over seeds, constant mixes of the 1× budget), with each language's MLPE curve from its
+    own power law (dashed: what a monolingual model reaches with that share of the tokens)."""
+    import numpy as np
+
+    names = results["languages"]
+    points = [
+        s
+        for s in results["settings"].values()
+        if s.get("length", 1) == 1 and "_" not in s["schedule"] and s["ppl_L1"]["mean"] is not None
+    ]
+    if not points:
+        return None
+    fig, axes = _subplots(1, 2, figsize=(10, 4))
+    for ax, lang, name in zip(axes, ("L1", "L2"), names, strict=False):
+        for mode, marker in (("disjoint", "o-"), ("anchored", "s-")):
+            mine = sorted((s["share_L2"], s[f"ppl_{lang}"]) for s in points if s.get("vocab_mode") == mode)
+            if mine:
+                ps = [p for p, _ in mine]
+                ax.errorbar(ps, [v["mean"] for _, v in mine], yerr=[v["std"] or 0 for _, v in mine], fmt=marker,
+                            capsize=3, label=mode)  # fmt: skip
+        law = laws.get(name, {}).get("power-law")
+        if law is not None:
+            ps = np.linspace(0.05, 0.95, 100)
+            share = ps if lang == "L2" else 1 - ps
+            keep = share >= law.fractions.min()
+            ax.plot(ps[keep], law.ppl(share[keep]), "--", color="grey", label=f"MLPE {name} (power law)")
+        ax.set_yscale("log")
+        ax.set_xlabel(f"p({names[1]}): share of {names[1]} in training")
+        ax.set_ylabel(f"validation perplexity of {name}")
+        ax.set_title(name)
+        ax.grid(alpha=0.3, which="both")
+        ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    return Path(path)
+
+
 def plot_lengths(results: dict[str, Any], path: str | Path) -> Path | None:
     """PPL of L1 and L2 against the training length for 50/50, 90/10 and the schedule (runs of several lengths)."""
     from .report import SETTING_NAMES

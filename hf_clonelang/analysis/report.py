@@ -80,8 +80,13 @@ def _teff(ppl: float, tokens: float, law: PowerLaw, budget: float) -> dict[str, 
             return {"teff": None, "note": str(err2)}
 
 
-def analyse(out: Path, scale: Any, runs: list[Any], align_blocks: int) -> dict[str, Any]:
-    """Everything the report shows, computed from the finished run folders of ``out``; writes the report."""
+def analyse(out: Path, scale: Any, runs: list[Any], align_blocks: int, pairs: str | None = None) -> dict[str, Any]:
+    """Everything the report shows, computed from the finished run folders of ``out``; writes the report. A grid of
+    real languages (runs with a ``vocab_mode``) goes to `real_report.analyse_real` (aligned on ``pairs``)."""
+    if any(getattr(r, "vocab_mode", None) for r in runs):
+        from .real_report import analyse_real
+
+        return analyse_real(out, scale, runs, align_blocks, pairs)
     budget = scale.budget_tokens
     mono = sorted((r.fraction, _load(out / "runs" / r.name)) for r in runs if r.kind == "mono")
     fractions = [f for f, _ in mono]
@@ -113,27 +118,19 @@ def analyse(out: Path, scale: Any, runs: list[Any], align_blocks: int) -> dict[s
         if r.kind != "multi":
             continue
         run_dir = out / "runs" / r.name
-        run = _analyse_run(run_dir, r, laws, budget, align_blocks, scale.gradient_pairs)
-        results["runs"][r.name] = run
-        if laws:  # the run's model card shows TEff once monolingual references exist
-            teffs = {k: v["teff"] for k, v in run["languages"].items() if "teff" in v}
-            fits = {name: law.describe() for name, law in laws.items()}
-            (run_dir / RunFiles.EFFICIENCY).write_text(json.dumps({**teffs, "fits": fits}, indent=2) + "\n")
-    results["settings"] = _by_setting(results["runs"])
-    for r in runs:
-        if r.kind == "multi":
-            write_model_card(out / "runs" / r.name)
+        aligner = _clone_aligner(align_blocks, scale.gradient_pairs) if r.num_languages == 2 else None
+        results["runs"][r.name] = analyse_run(run_dir, r, lambda k: laws, budget, aligner)
+    results["settings"] = by_setting(results["runs"])
     (out / "results.json").write_text(json.dumps(results, indent=2) + "\n")
     figures = _figures(out, results, laws)
     (out / "report.md").write_text(render_report(results, scale, figures))
     return results
 
 
-def _analyse_run(
-    run_dir: Path, spec: Any, laws: dict[str, PowerLaw], budget: float, align_blocks: int, gradient_pairs: int
-) -> dict:
-    from .runs import align_run
-
+def analyse_run(run_dir: Path, spec: Any, laws_of: Any, budget: float, aligner: Any = None) -> dict[str, Any]:
+    """One multilingual run: per language its PPL, tokens, share, TEff and MLPE by the curves ``laws_of(k)`` gives
+    for language k, and its alignment (``aligner(run_dir)``: a report entry, measured once and cached in the run
+    folder). Writes the run's ``efficiency.json`` and model card."""
     res = _load(run_dir)
     info = json.loads((run_dir / RunFiles.RUN_INFO).read_text())
     langs = {}
@@ -141,6 +138,7 @@ def _analyse_run(
         ppl, tokens = res[f"eval_L{k}_ppl"], res[f"train_tokens_L{k}"]
         share = info["expected_shares"][k - 1]
         entry: dict[str, Any] = {"ppl": ppl, "tokens": tokens, "share": share}
+        laws = laws_of(k)
         if laws and tokens > 0:
             entry["teff"] = {name: _teff(ppl, tokens, law, budget) for name, law in laws.items()}
             entry["mlpe"] = {name: mlpe(law, share * spec.length) if share > 0 else None for name, law in laws.items()}
@@ -152,27 +150,63 @@ def _analyse_run(
         "length": spec.length,
         "languages": langs,
     }
-    if spec.num_languages == 2:
-        grid_cache = run_dir.parents[1] / GRID_CORPUS_CACHE  # <grid>/runs/<run>: the corpora the runs trained on
-        cache = str(grid_cache) if grid_cache.is_dir() else None
-        cached = run_dir / RunFiles.ALIGNMENT_EVAL
-        pairs = min(gradient_pairs, align_blocks)
-        if not cached.is_file() or json.loads(cached.read_text()).get("L1-L2", {}).get("gradient_pairs") != pairs:
-            report = align_run(run_dir, blocks=align_blocks, gradient_blocks=pairs, corpus_cache_dir=cache)
-            cached.write_text(json.dumps(report, indent=2) + "\n")  # measured with this version's definitions
-        run["alignment"] = json.loads(cached.read_text())["L1-L2"]
+    if getattr(spec, "vocab_mode", None):
+        run["vocab_mode"] = spec.vocab_mode
+    if aligner is not None:
+        run["alignment"] = aligner(run_dir)
+    teffs = {k: v["teff"] for k, v in langs.items() if "teff" in v}
+    if teffs:  # the run's model card shows TEff once monolingual references exist
+        fits = {
+            f"L{k}": {n: law.describe() for n, law in (laws_of(k) or {}).items()}
+            for k in range(1, spec.num_languages + 1)
+        }
+        (run_dir / RunFiles.EFFICIENCY).write_text(json.dumps({**teffs, "fits": fits}, indent=2) + "\n")
+    write_model_card(run_dir)
     return run
 
 
-def _by_setting(runs: dict[str, Any]) -> dict[str, Any]:
+def cached_alignment(run_dir: Path, settings: dict[str, Any], measure: Any) -> dict[str, Any]:
+    """The run's L1-L2 alignment from ``alignment_eval.json`` when it was measured with ``settings`` (entries of
+    the report), else measured now with ``measure()`` and cached (this version's definitions)."""
+    cached = run_dir / RunFiles.ALIGNMENT_EVAL
+    if cached.is_file():
+        entry = json.loads(cached.read_text()).get("L1-L2", {})
+        if all(entry.get(k) == v for k, v in settings.items()):
+            return entry
+    report = measure()
+    cached.write_text(json.dumps(report, indent=2) + "\n")
+    return report["L1-L2"]
+
+
+def _clone_aligner(align_blocks: int, gradient_pairs: int) -> Any:
+    """Alignment of a cloned run on the parallel held-out blocks of its corpus (`runs.align_run`)."""
+    from .runs import align_run
+
+    pairs = min(gradient_pairs, align_blocks)
+
+    def align(run_dir: Path) -> dict[str, Any]:
+        grid_cache = run_dir.parents[1] / GRID_CORPUS_CACHE  # <grid>/runs/<run>: the corpora the runs trained on
+        cache = str(grid_cache) if grid_cache.is_dir() else None
+        return cached_alignment(
+            run_dir,
+            {"gradient_pairs": pairs},
+            lambda: align_run(run_dir, blocks=align_blocks, gradient_blocks=pairs, corpus_cache_dir=cache),
+        )
+
+    return align
+
+
+def by_setting(runs: dict[str, Any]) -> dict[str, Any]:
     """Mean and standard deviation over seeds of each setting's numbers (a setting: schedule, languages, length)."""
     groups: dict[str, list[dict]] = {}
     for run in runs.values():
-        groups.setdefault(f"{run['schedule']}|{run['num_languages']}|{run['length']:g}", []).append(run)
+        key = f"{run['schedule']}|{run['num_languages']}|{run['length']:g}"
+        groups.setdefault(f"{run['vocab_mode']}|{key}" if "vocab_mode" in run else key, []).append(run)
     out = {}
     for key, members in groups.items():
         first = members[0]
         entry: dict[str, Any] = {
+            **({"vocab_mode": first["vocab_mode"]} if "vocab_mode" in first else {}),
             "schedule": first["schedule"],
             "num_languages": first["num_languages"],
             "length": first["length"],

@@ -44,6 +44,8 @@ def run_reproduce(args: argparse.Namespace) -> int:
         lengths=_floats(args.lengths, "--lengths"),
         extra_args=args.run_args,
         dry_run=args.dry_run,
+        languages=args.languages,
+        pairs=args.pairs,
     )
     if args.dry_run:
         for run in results["runs"]:
@@ -141,6 +143,13 @@ def build_parser() -> argparse.ArgumentParser:
     rep.add_argument("--scale", default="cpu-tiny", help="test, cpu-tiny (default), mini, small or medium")
     rep.add_argument("--corpus", default="embedded", help="embedded, local text files, or a load_dataset name")
     rep.add_argument("--output", required=True, help="grid folder (resumable)")
+    rep.add_argument(
+        "--languages",
+        default=None,
+        help="real languages instead of clones, NAME=TEXT,NAME=TEXT (e.g. en=en.txt.gz,fr=fr.txt.gz): monolingual "
+        "curves per language, bilingual at p(L2) 0.1/0.5/0.9 and 0.1_0.9, disjoint and anchored",
+    )
+    rep.add_argument("--pairs", default=None, help="with --languages: TSV of translation pairs for the alignment")
     rep.add_argument("--seeds", default="0", help="seeds of the multilingual runs, e.g. 0,1 (default: 0)")
     rep.add_argument("--ten-languages", "--ten_languages", action="store_true", help="add the two 10-language runs")
     rep.add_argument(

@@ -31,7 +31,7 @@ def parse_dataclasses(types: Sequence[type], argv: Sequence[str], prog: str, des
     )
     argv = list(argv)
     config, argv = _config_file(argv)
-    argv = _collect_repeated(argv, parser)
+    argv = collect_repeated(argv, parser)
     flags = [*config_flags(config), *argv] if config else argv
     _, rest = parser.parse_known_args(flags)  # unknown flags first: before any value is checked
     if rest:
@@ -40,7 +40,7 @@ def parse_dataclasses(types: Sequence[type], argv: Sequence[str], prog: str, des
     return tuple(v for v in values if dataclasses.is_dataclass(v))  # the --config namespace is dropped
 
 
-def _collect_repeated(argv: list[str], parser: Any) -> list[str]:
+def collect_repeated(argv: list[str], parser: Any) -> list[str]:
     """Every value of a list flag (``nargs="+"``) given more than once, under its first occurrence."""
     lists = {opt: action.dest for action in parser._actions if action.nargs == "+" for opt in action.option_strings}
     out: list[str] = []

@@ -9,6 +9,12 @@ blocks. The paper's scales (``mini``, ``small``, ``medium``) use the paper's rec
 steps. Flags after ``--`` go to every run (an ablation is one command); ``--dry-run`` writes ``plan.json`` with
 every run's resolved arguments and trains nothing.
 
+Real languages (``--languages en=TEXT,fr=TEXT``, the paper's Section 5): monolingual runs per language (its own
+curve: the English fit for English, the French fit for French), then per vocabulary mode (disjoint, anchored), length
+and seed the bilingual runs at p(L2) = 0.1, 0.5, 0.9 and the ``0.1_0.9`` schedule; alignment on translation pairs
+(``--pairs``). Monolingual runs train on the disjoint corpus (a language alone never meets an anchored piece of the
+other's, so its model is the same up to unused embedding rows).
+
 Runs go in parallel processes with one thread each (two 1-thread runs beat one 2-thread run on small CPUs), longest
 first; a run already finished in the output folder is skipped, an interrupted one resumes from its last
 checkpoint. The analysis (`hf_clonelang.analysis.report`) then fits the monolingual curve, computes TEff by both
@@ -34,7 +40,7 @@ from typing import Any
 from ..common import GRID_CORPUS_CACHE, CorpusFiles, RunFiles
 from ..errors import ConfigError
 from ..training.recipes import CPU_RECIPE, PAPER_MODEL, PAPER_RECIPE
-from .parser import flag_value
+from .parser import collect_repeated, flag_value
 
 logger = logging.getLogger(__name__)
 
@@ -114,6 +120,8 @@ class RunSpec:
     seed: int
     fraction: float = 1.0
     length: float = 1.0
+    language: int = 1  # the language of a monolingual run
+    vocab_mode: str | None = None  # real languages: the joint vocabulary the run trains with
 
     def args(
         self, scale: Scale, corpus_flags: list[str], out: Path, cache: Path, extra: Sequence[str] = ()
@@ -140,7 +148,9 @@ class RunSpec:
             **scale.model,
             **scale.recipe,
         }
-        if scale.max_documents and "--dataset_name" not in corpus_flags and "--train_files" not in corpus_flags:
+        if self.vocab_mode is not None:
+            flags["vocab_mode"] = self.vocab_mode
+        if scale.max_documents and not {"--dataset_name", "--train_files", "--language"} & set(corpus_flags):
             flags["max_documents"] = scale.max_documents
         return [*(x for k, v in flags.items() for x in (f"--{k}", flag_value(v))), *corpus_flags, *extra]
 
@@ -176,6 +186,68 @@ def grid(
                 for name, schedule, n in settings
             ]
     return runs
+
+
+REAL_SETTINGS = (("p10", "0.9,0.1"), ("p50", "0.5,0.5"), ("p90", "0.1,0.9"), ("sched-0.1_0.9", "0.1_0.9"))
+"""The bilingual settings of real languages by p(L2) (the paper's p_FR: Table 3, Figure 3)."""
+REAL_FRACTIONS = (0.05, 0.1, 0.2, 0.3, 0.5, 0.75, 1.0)
+"""Monolingual points of real languages (per language): a bilingual run gives one language 0.1 to 0.9 of the
+budget, and real languages gain less than clones (the paper's TEff 0.6 to 1.3), so 0.05..1 covers them; longer
+lengths add their points as for clones."""
+
+
+def real_grid(
+    scale: Scale, names: Sequence[str], seeds: tuple[int, ...] = (0,), lengths: Sequence[float] = (1.0,)
+) -> list[RunSpec]:
+    """The runs of the paper's real-language grid: monolingual points per language, then per vocabulary mode,
+    length and seed the `REAL_SETTINGS`."""
+    if len(names) != 2:
+        raise ConfigError(
+            f"--languages names {len(names)} languages: the real-language grid takes two (p(L2) settings)"
+        )
+    fractions = sorted(
+        set(REAL_FRACTIONS) | {f for f in mono_fractions(scale, lengths) if f > 1 and f <= max(lengths)}
+    )
+    runs = []
+    for k, name in enumerate(names, 1):
+        one_hot = ",".join("1" if j == k else "0" for j in range(1, len(names) + 1))
+        runs += [
+            RunSpec(f"mono-{name}-{f:g}", "mono", one_hot, 2, max(1, round(f * scale.steps)), seeds[0], fraction=f,
+                    language=k, vocab_mode="disjoint")
+            for f in fractions
+        ]  # fmt: skip
+    for mode in ("disjoint", "anchored"):
+        for length in lengths:
+            steps = max(1, round(length * scale.steps))
+            for seed in seeds:
+                runs += [
+                    RunSpec(f"{mode}-{tag}{_length_tag(length)}-s{seed}", "multi", schedule, 2, steps, seed,
+                            length=length, vocab_mode=mode)
+                    for tag, schedule in REAL_SETTINGS
+                ]  # fmt: skip
+    return runs
+
+
+def language_flags(languages: str) -> tuple[list[str], list[str]]:
+    """``en=PATH,fr=PATH`` as the names and the training script's ``--language`` flags (local paths absolute)."""
+    names, flags = [], []
+    for item in languages.split(","):
+        name, sep, text = item.partition("=")
+        if not sep or not name or not text:
+            raise ConfigError(
+                f"--languages {languages!r} is not allowed: give NAME=TEXT,NAME=TEXT (e.g. en=a.txt,fr=b.txt)"
+            )
+        if os.path.exists(text):
+            text = os.path.abspath(text)
+        elif _looks_local(text):
+            raise ConfigError(f"--languages: the text of {name}, {text!r}, does not exist")
+        names.append(name)
+        flags += ["--language", f"{name}={text}"]
+    return names, flags
+
+
+def _looks_local(text: str) -> bool:
+    return text.startswith((".", "/", "~")) or text.endswith((".txt", ".gz", ".jsonl", ".json", ".parquet"))
 
 
 def corpus_flags(corpus: str) -> list[str]:
@@ -246,12 +318,15 @@ def run_grid(
     lengths: Sequence[float] = (1.0,),
     extra_args: Sequence[str] = (),
     dry_run: bool = False,
+    languages: str | None = None,
+    pairs: str | None = None,
 ) -> dict[str, Any]:
     """Train every run of the grid that is not finished yet, then analyse the grid and write the report.
 
     ``lengths`` multiplies the bilingual runs' budget (the paper's longer training), with the matching monolingual
     points; ``extra_args`` go to every run's command line (an ablation is one command); ``dry_run`` writes
-    ``plan.json`` (every run's resolved arguments) and trains nothing."""
+    ``plan.json`` (every run's resolved arguments) and trains nothing. ``languages`` (``en=TEXT,fr=TEXT``) runs
+    the real-language grid instead, aligned on the translation pairs of ``pairs``."""
     import datasets
     from tqdm.auto import tqdm
 
@@ -265,8 +340,19 @@ def run_grid(
     scale = SCALES[scale_name]
     extra = _check_extra_args(extra_args, scale)
     out = Path(output).absolute()
-    flags = corpus_flags(corpus)
-    runs = grid(scale, seeds, ten_languages, lengths)
+    if languages is not None:
+        if corpus != "embedded" or ten_languages:
+            raise ConfigError("--languages brings each language's text: it cannot go with --corpus or --ten-languages")
+        if pairs is not None and not os.path.isfile(pairs):
+            raise ConfigError(f"--pairs {pairs!r} does not exist: give a TSV file of translation pairs")
+        names, flags = language_flags(languages)
+        runs = real_grid(scale, names, seeds, lengths)
+        corpus = languages
+    else:
+        if pairs is not None:
+            raise ConfigError("--pairs is for real languages (--languages): cloned languages align on parallel blocks")
+        flags = corpus_flags(corpus)
+        runs = grid(scale, seeds, ten_languages, lengths)
     cache = out / GRID_CORPUS_CACHE
     if corpus == "embedded" and scale.budget_tokens > 100_000_000:
         logger.warning(
@@ -292,7 +378,7 @@ def run_grid(
     record = {**settings, "seeds": list(seeds), "ten_languages": ten_languages, "lengths": list(lengths)}
     settings_path.write_text(json.dumps(record, indent=2, default=str) + "\n")
     todo = [r for r in runs if not _finished(out / "runs" / r.name)]
-    _prepare_corpora({r.num_languages: r.args(scale, flags, out, cache, extra) for r in todo})
+    _prepare_corpora({(r.num_languages, r.vocab_mode): r.args(scale, flags, out, cache, extra) for r in todo})
     jobs, gpus = _devices(jobs, len(todo))
     todo.sort(key=lambda r: -r.steps * r.num_languages)  # longest first
     failed = []
@@ -325,7 +411,7 @@ def run_grid(
                 failed.append(name)
     if failed:
         raise RuntimeError(f"runs failed: {', '.join(failed)} (see {out / 'logs'})")
-    return analyse(out, scale, runs, align_blocks or scale.align_blocks)
+    return analyse(out, scale, runs, align_blocks or scale.align_blocks, pairs=pairs)
 
 
 def _check_lengths(lengths: Sequence[float]) -> tuple[float, ...]:
@@ -438,14 +524,14 @@ def write_plan(out: Path, scale_name: str, corpus: str, runs: list[RunSpec], arg
     return plan
 
 
-def _prepare_corpora(argvs: dict[int, list[str]]) -> None:
-    """Build each corpus the runs need once (per number of languages), from a run's own command line, before
-    parallel runs would race to build it."""
+def _prepare_corpora(argvs: dict[tuple[int, str | None], list[str]]) -> None:
+    """Build each corpus the runs need once (per number of languages and vocabulary mode), from a run's own command
+    line, before parallel runs would race to build it."""
     from transformers import HfArgumentParser
 
     from ..data.arguments import CorpusArguments
 
-    for n, argv in sorted(argvs.items()):
+    for (n, _), argv in sorted(argvs.items(), key=lambda item: (item[0][0], item[0][1] or "")):
         parser = HfArgumentParser(CorpusArguments, allow_abbrev=False)  # exactly the script's corpus options
-        corpus, _ = parser.parse_args_into_dataclasses(argv, return_remaining_strings=True)
+        corpus, _ = parser.parse_args_into_dataclasses(collect_repeated(argv, parser), return_remaining_strings=True)
         corpus.load(n)
