@@ -57,6 +57,10 @@ def _preflight(model_args: ModelArguments, corpus_args: CorpusArguments, args: I
     check_folder_or_repo(corpus_args.cloned_corpus, "--cloned_corpus")
     if args.push_to_hub and args.hub_model_id:
         check_repo_id(args.hub_model_id, "--hub_model_id")
+    if args.alignment_pairs and args.alignment_blocks:  # every line a pair, before any work
+        from ..data.pairs import read_pairs
+
+        read_pairs(args.alignment_pairs, limit=args.alignment_blocks, seed=0)
     value = args.resume_from_checkpoint
     if value is None or str(value).lower() in ("", "false", "none"):
         return None

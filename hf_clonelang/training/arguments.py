@@ -166,7 +166,8 @@ class ImbalanceTrainingArguments(TrainingArguments):
         default=None,
         metadata={
             "help": "Real languages: a TSV of translation pairs (L1 sentence, tab, L2 translation; .gz too); the "
-            "first alignment_blocks pairs are measured at every evaluation (the paper's matched token cosine)."
+            "alignment_blocks pairs of it (a seeded sample, seed 0) are measured at every evaluation (the paper's "
+            "matched token cosine)."
         },
     )
     cosine_spans_warmup: bool = field(

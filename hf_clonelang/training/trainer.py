@@ -269,7 +269,7 @@ class ImbalanceTrainer(Trainer):
                 self._said_no_pairs = True
                 return None
             self._alignment = PairAlignmentCallback(
-                read_pairs(self.args.alignment_pairs, limit=self.args.alignment_blocks),
+                read_pairs(self.args.alignment_pairs, limit=self.args.alignment_blocks, seed=0),  # as `align` does
                 self.processing_class,
                 languages=(1, 2),
                 max_length=self.block_size or 64,

@@ -49,7 +49,31 @@ CASES = [
     ("reproduce", ["reproduce", "--output", "{tmp}/g", "--jobs", "0"], "--jobs=0 is not allowed"),
     ("reproduce", ["reproduce", "--output", "{tmp}/g", "--jobs", "-1"], "--jobs=-1 is not allowed"),
     ("reproduce", ["reproduce", "--output", "{tmp}/g", "--scale", "huge"], "--scale 'huge' is not allowed: use"),
-]
+    # real languages
+    ("build", ["build", "--output", "{tmp}/o", "--language", "en={tmp}/en.txt", "--language", "en={tmp}/fr.txt"],
+     "--language en is given twice: give each language once"),
+    ("build", ["build", "--output", "{tmp}/o", "--language", "en={tmp}/en.txt"],
+     "--language en={tmp}/en.txt: give two or more real languages"),
+    ("build", ["build", "--output", "{tmp}/o", "--language", "en={tmp}/en.txt", "--language", "fr={tmp}/missing.txt"],
+     "base file '{tmp}/missing.txt' does not exist"),
+    ("build", ["build", "--output", "{tmp}/o", "--language", "en={tmp}/en.txt", "--language", "{tmp}/fr.txt"],
+     "--language '{tmp}/fr.txt' is not allowed: give NAME=VALUE"),
+    ("build", ["build", "--output", "{tmp}/o", "--language", "en={tmp}/en.txt", "--language", "fr={tmp}/fr.txt",
+      "--vocab", "anchored", "--tokenizer_name", "gpt2"],
+     "--vocab_mode anchored with one shared --tokenizer_name gpt2 would anchor every piece"),
+    ("build", ["build", "--output", "{tmp}/o", "--language", "en={tmp}/en.txt", "--language", "fr={tmp}/fr.txt",
+      "--clone_fraction", "0.5"], "--clone_fraction 0.5 applies to cloned languages only"),
+    ("train", ["--output_dir", "{tmp}/o", "--alignment_pairs", "{tmp}/one_column.tsv"],
+     "{tmp}/one_column.tsv:2 is not a pair: give a sentence and its translation separated by a tab"),
+    ("train", ["--output_dir", "{tmp}/o", "--alignment_pairs", "{tmp}/none.tsv"], "--alignment_pairs '{tmp}/none"),
+    ("align", ["align", "{tmp}", "--pairs", "{tmp}/one_column.tsv"], "{tmp}/one_column.tsv:2 is not a pair"),
+    ("reproduce", ["reproduce", "--output", "{tmp}/g", "--languages", "en={tmp}/en.txt"],
+     "--languages names 1 languages: the real-language grid takes two"),
+    ("reproduce", ["reproduce", "--output", "{tmp}/g", "--languages", "en={tmp}/en.txt,fr={tmp}/missing.txt"],
+     "--languages: the text of fr, '{tmp}/missing.txt', does not exist"),
+    ("reproduce", ["reproduce", "--output", "{tmp}/g", "--pairs", "{tmp}/one_column.tsv"],
+     "--pairs is for real languages (--languages)"),
+]  # fmt: skip
 
 
 @pytest.mark.parametrize(("entry", "argv", "message"), CASES, ids=[" ".join(c[1])[:60] for c in CASES])
@@ -58,6 +82,9 @@ def test_bad_input_ends_in_one_line_and_leaves_nothing(entry, argv, message, tmp
     (tmp_path / "binary.txt").write_bytes(bytes(range(256)) * 20)
     (tmp_path / "bad.jsonl").write_text('{"text": "fine"}\n{"text": broken\n')
     (tmp_path / "typo.yaml").write_text("lerning_rate: 0.1\n")
+    (tmp_path / "en.txt").write_text("The fox ran.\n\nThe bird sang.\n")
+    (tmp_path / "fr.txt").write_text("Le renard courut.\n\nL'oiseau chantait.\n")
+    (tmp_path / "one_column.tsv").write_text("Hello.\tBonjour.\nGoodbye.\n")
     before = sorted(p.name for p in tmp_path.iterdir())
     code = _run(entry, [a.replace("{tmp}", str(tmp_path)) for a in argv])
     err = capsys.readouterr().err.strip().splitlines()
