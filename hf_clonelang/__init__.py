@@ -1,12 +1,14 @@
 """hf_clonelang: cloned-language experiments on language imbalance (Schäfer et al., 2024) on the Hugging Face stack.
 
-Public API: `ClonedTokenizer` (one base tokenizer, N languages in disjoint id ranges), `BaseCorpus` (where base
-text comes from), `ClonedCorpusBuilder` / `ClonedCorpusConfig` (the `datasets` builder), `CorpusArguments` (the
-corpus options of every command), `LanguageSchedule` (language probabilities over training),
-`ImbalanceTrainer` / `ImbalanceTrainingArguments`, `AlignmentCallback` (alignment at every evaluation of any
-Trainer), and the paper's alignment measures `hidden_alignment` / `gradient_alignment` (the last five imported
-lazily: they pull in torch and the transformers Trainer). The layers below: `data`, `training`, `analysis`,
-`hub`, `commands` (see docs/development.md).
+Public API: `ClonedTokenizer` (one base tokenizer, N languages in disjoint id ranges), `JointTokenizer` (real
+languages, each its own tokenizer, in a disjoint or anchored joint vocabulary), `load_language_tokenizer` (whichever
+a folder or repo holds), `BaseCorpus` (where base text comes from), `ClonedCorpusBuilder` / `ClonedCorpusConfig`
+and `RealCorpusBuilder` / `RealCorpusConfig` (the `datasets` builders), `CorpusArguments` (the corpus options of
+every command), `read_pairs` (translation pairs), `LanguageSchedule` (language probabilities over training),
+`ImbalanceTrainer` / `ImbalanceTrainingArguments`, `AlignmentCallback` / `PairAlignmentCallback` (alignment at
+every evaluation of any Trainer), and the paper's alignment measures `hidden_alignment` / `gradient_alignment` /
+`pair_alignment` (these last imported lazily: they pull in torch and the transformers Trainer). The layers below:
+`data`, `training`, `analysis`, `hub`, `commands` (see docs/development.md).
 """
 
 __version__ = "0.1.0"
@@ -14,14 +16,20 @@ __version__ = "0.1.0"
 from .data.arguments import CorpusArguments
 from .data.base_text import BaseCorpus, embedded_dataset
 from .data.builder import ClonedCorpusBuilder, ClonedCorpusConfig, default_config_name
+from .data.pairs import read_pairs
+from .data.real_builder import RealCorpusBuilder, RealCorpusConfig
 from .data.tokenizers import train_byte_level_bpe
 from .errors import ConfigError
+from .joint_tokenization import JointTokenizer
+from .language_tokenizer import LanguageTokenizer, load_language_tokenizer
 from .tokenization import ClonedTokenizer
 from .training.schedules import LanguageSchedule
 from .vocab import SHARED
 
 _LAZY = {
     "AlignmentCallback": "analysis.callback",
+    "PairAlignmentCallback": "analysis.callback",
+    "pair_alignment": "analysis.translation",
     "ImbalanceTrainer": "training.trainer",
     "ImbalanceTrainingArguments": "training.arguments",
     "hidden_alignment": "analysis.alignment",
@@ -48,10 +56,18 @@ __all__ = [
     "CorpusArguments",
     "ImbalanceTrainer",
     "ImbalanceTrainingArguments",
+    "JointTokenizer",
     "LanguageSchedule",
+    "LanguageTokenizer",
+    "PairAlignmentCallback",
+    "RealCorpusBuilder",
+    "RealCorpusConfig",
     "default_config_name",
     "embedded_dataset",
     "gradient_alignment",
     "hidden_alignment",
+    "load_language_tokenizer",
+    "pair_alignment",
+    "read_pairs",
     "train_byte_level_bpe",
 ]

@@ -109,6 +109,14 @@ def _teff_text(teff: dict[str, Any]) -> str:
     return _fmt(teff.get("teff"), 2) + ("*" if teff.get("extrapolated") else "")
 
 
+def _efficiency_fit(fits: dict[str, Any]) -> str:
+    """The power law(s) TEff was computed with: one for clones, one per language for real languages."""
+    if "power-law" in fits:
+        return fits["power-law"]
+    per_language = [f"{lang}: {fit['power-law']}" for lang, fit in fits.items() if "power-law" in fit]
+    return "; ".join(per_language) or "monolingual reference runs"
+
+
 def render_model_card(run_dir: str | Path, repo_id: str | None = None) -> str:
     """The README.md text of a run folder, from ``run_info.json``, ``all_results.json``, ``trainer_state.json``
     and, when present, ``alignment.json`` and ``efficiency.json`` (TEff, written by ``hf-clonelang reproduce``)."""
@@ -222,7 +230,7 @@ def render_model_card(run_dir: str | Path, repo_id: str | None = None) -> str:
         tokens_seen=tokens,
         results=rows,
         efficiency=bool(efficiency),
-        efficiency_fit=efficiency.get("fits", {}).get("power-law", "monolingual reference runs"),
+        efficiency_fit=_efficiency_fit(efficiency.get("fits", {})),
         alignment=align_rows,
         alignment_blocks=next(iter(alignment.values()), {}).get("blocks", "?"),
         repo_or_path=repo_id or str(run),

@@ -92,3 +92,14 @@ def test_the_other_subcommands_take_both_spellings():
     assert (
         args.corpus_cache_dir == "c" == parser.parse_args(["align", "run", "--corpus_cache_dir", "c"]).corpus_cache_dir
     )
+
+
+def test_a_list_flag_given_several_times_collects_every_value(tmp_path):
+    argv = ["--language", "en=a.txt", "--vocab", "anchored", "--language=fr=b.txt", "--language", "de=c.txt"]
+    _, corpus, _ = parse_args(argv)
+    assert corpus.language == ["en=a.txt", "fr=b.txt", "de=c.txt"] and corpus.vocab_mode == "anchored"
+    assert corpus.languages == [("en", "a.txt"), ("fr", "b.txt"), ("de", "c.txt")]
+    cfg = tmp_path / "run.yaml"
+    cfg.write_text("language: [en=a.txt, fr=b.txt]\n")
+    _, corpus, _ = parse_args(["--config", str(cfg), "--language", "en=x.txt", "--language", "fr=y.txt"])
+    assert corpus.language == ["en=x.txt", "fr=y.txt"]  # the command line's list replaces the file's

@@ -2,13 +2,14 @@
 
 import json
 import re
+from pathlib import Path
 
 import pytest
 
 from hf_clonelang import ConfigError
 from hf_clonelang.analysis.report import PAPER_DATA
 from hf_clonelang.commands.cli import main
-from hf_clonelang.commands.reproduce import SCALES, grid, mono_fractions, run_grid
+from hf_clonelang.commands.reproduce import REAL_FRACTIONS, SCALES, grid, mono_fractions, real_grid, run_grid
 
 
 @pytest.fixture(scope="module")
@@ -178,3 +179,37 @@ def test_plots_leave_the_users_matplotlib_backend_alone(tmp_path):
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
     assert (tmp_path / "loss.png").stat().st_size > 1000
+
+
+def test_the_real_language_grid_names_every_run_once():
+    runs = real_grid(SCALES["cpu-tiny"], ["en", "fr"], seeds=(0, 1))
+    assert len({r.name for r in runs}) == len(runs) == 2 * len(REAL_FRACTIONS) + 2 * 2 * 4
+    mono = [r for r in runs if r.kind == "mono"]
+    assert {(r.language, r.schedule) for r in mono} == {(1, "1,0"), (2, "0,1")}  # one curve per language
+    assert all(r.vocab_mode == "disjoint" for r in mono)
+    multi = [r for r in runs if r.kind == "multi"]
+    assert {(r.vocab_mode, r.schedule) for r in multi} == {
+        (m, s) for m in ("disjoint", "anchored") for s in ("0.9,0.1", "0.5,0.5", "0.1,0.9", "0.1_0.9")
+    }
+    argv = multi[-1].args(SCALES["cpu-tiny"], ["--language", "en=a", "--language", "fr=b"], Path("g"), Path("c"))
+    assert argv[argv.index("--vocab_mode") + 1] == "anchored" and "--max_documents" not in argv
+    longer = real_grid(SCALES["cpu-tiny"], ["en", "fr"], lengths=(1, 2))
+    assert {r.fraction for r in longer if r.kind == "mono"} == set(REAL_FRACTIONS) | {1.5, 2.0}
+
+
+@pytest.mark.slow  # a whole small real-language grid, trained and analysed
+def test_a_real_language_grid_end_to_end(tmp_path):
+    from real_texts import write_texts
+
+    en, fr, pairs = write_texts(tmp_path)
+    out = tmp_path / "g"
+    results = run_grid("test", "embedded", out, jobs=2, languages=f"en={en},fr={fr}", pairs=pairs, align_blocks=6)
+    assert results["languages"] == ["en", "fr"] and set(results["monolingual"]) == {"en", "fr"}
+    assert len(results["settings"]) == 8 and all("hidden_cosine_mean" in s for s in results["settings"].values())
+    run = results["runs"]["anchored-p10-s0"]
+    assert run["alignment"]["matching"] == "hungarian" and run["alignment"]["pairs"] == 6
+    report = (out / "report.md").read_text()
+    assert "| anchored | p(fr) = 0.1 | 1 |" in report and "22.48 / 29.04" in report  # beside the paper's Table 3
+    assert (out / "ppl_vs_p.png").is_file() and (out / "power_law_fr.png").is_file()
+    efficiency = json.loads((out / "runs" / "disjoint-p90-s0" / "efficiency.json").read_text())
+    assert set(efficiency["fits"]) == {"L1", "L2"} and "power-law" in efficiency["L2"]
