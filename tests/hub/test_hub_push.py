@@ -258,3 +258,30 @@ def test_a_cloned_tokenizer_pushes_and_loads_back_from_the_hub(hub):
     assert {"cloned_tokenizer.json", "tokenizer.json", "tokenizers/L3/tokenizer.json"} <= set(
         hub.files("tester/cloned-tok", rtype="models")
     )
+
+
+def test_a_real_language_config_pushes_and_loads_back_with_its_joint_tokenizer(hub, tmp_path):
+    from real_texts import write_texts
+
+    en, fr, _ = write_texts(tmp_path)
+    pushed = _cli(
+        hub, "--language", f"en={en}", "--language", f"fr={fr}", "--vocab", "anchored", "--vocab-size", "300",
+        "--block-size", "32", "--eval-blocks", "8", "--push_to_hub", "--hub_dataset_id", "tester/enfr",
+    )  # fmt: skip
+    assert pushed.returncode == 0, pushed.stderr[-2000:]
+    assert "pushed en-fr-anchored-all" in pushed.stdout
+    meta = _card_meta(hub, "tester/enfr")
+    assert meta["language"] == ["en", "fr"] and meta["pretty_name"] == "Real-language corpus"
+    loaded = _python(
+        hub,
+        """
+        import json
+        from hf_clonelang.data.corpus_folder import load_cloned_corpus
+        dsd, tok = load_cloned_corpus("tester/enfr", "en-fr-anchored-all")
+        row = dsd["validation_L2"][0]["input_ids"]
+        print(json.dumps({"kind": type(tok).__name__, "names": tok.names, "mode": tok.mode,
+                          "owners": sorted(set(tok.language_of(row).tolist())), "splits": sorted(dsd)}))
+    """,
+    )
+    assert loaded["kind"] == "JointTokenizer" and loaded["names"] == ["en", "fr"] and loaded["mode"] == "anchored"
+    assert set(loaded["owners"]) <= {0, 2} and 2 in loaded["owners"] and "test_L2" in loaded["splits"]  # SHARED = 0
