@@ -17,7 +17,7 @@ import numpy as np
 from .errors import ConfigError
 from .joint_vocab import JointLayout
 from .standalone import remapped_tokenizer
-from .tokenization import STANDALONE_DIR
+from .tokenization import STANDALONE_DIR, tokenizer_folder
 
 CONFIG_NAME = "joint_tokenizer.json"
 BASE_DIR = "base"
@@ -158,22 +158,9 @@ class JointTokenizer:
         """Load a tokenizer written by `save_pretrained` from a folder or a Hub repo (model or dataset)."""
         from transformers import AutoTokenizer
 
-        root = Path(path_or_repo)
-        if not root.is_dir():
-            from huggingface_hub import snapshot_download
-
-            prefix = f"{subfolder.strip('/')}/" if subfolder else ""
-            root = Path(
-                snapshot_download(
-                    str(path_or_repo),
-                    repo_type=repo_type,
-                    revision=revision,
-                    token=token,
-                    allow_patterns=[f"{prefix}{CONFIG_NAME}", f"{prefix}{BASE_DIR}/*"],
-                )
-            )
-        if subfolder:
-            root = root / subfolder
+        root = tokenizer_folder(
+            path_or_repo, subfolder, [CONFIG_NAME, f"{BASE_DIR}/*"], (), repo_type, revision, token
+        )
         if not (root / CONFIG_NAME).is_file():
             raise ConfigError(f"{root} holds no {CONFIG_NAME}: it is not a folder written by JointTokenizer")
         settings = json.loads((root / CONFIG_NAME).read_text())

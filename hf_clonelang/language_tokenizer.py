@@ -10,13 +10,12 @@ languages do not (`to_language` only accepts rows already in that language; alig
 from __future__ import annotations
 
 import os
-from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
 from .joint_tokenization import CONFIG_NAME as JOINT_CONFIG
 from .joint_tokenization import JointTokenizer
 from .tokenization import CONFIG_NAME as CLONED_CONFIG
-from .tokenization import ClonedTokenizer
+from .tokenization import ClonedTokenizer, tokenizer_folder
 
 __all__ = ["LanguageTokenizer", "load_language_tokenizer"]
 
@@ -52,14 +51,7 @@ class LanguageTokenizer(Protocol):
 def load_language_tokenizer(path_or_repo: str | os.PathLike, **kwargs: Any) -> Any:
     """The tokenizer saved in a folder or Hub repo (``subfolder``, ``repo_type``... as for ``from_pretrained``):
     a `JointTokenizer` where ``joint_tokenizer.json`` is, else a `ClonedTokenizer`."""
-    root = Path(path_or_repo)
-    if not root.is_dir():  # only the two config files, to see which kind it is
-        from huggingface_hub import snapshot_download
-
-        prefix = f"{kwargs['subfolder'].strip('/')}/" if kwargs.get("subfolder") else ""
-        hub = {k: kwargs.get(k) for k in ("repo_type", "revision", "token")}
-        patterns = [f"{prefix}{JOINT_CONFIG}", f"{prefix}{CLONED_CONFIG}"]
-        root = Path(snapshot_download(str(path_or_repo), allow_patterns=patterns, **hub))
-    folder = root / kwargs["subfolder"] if kwargs.get("subfolder") else root
-    joint = (folder / JOINT_CONFIG).is_file()
+    hub = {k: kwargs.get(k) for k in ("repo_type", "revision", "token")}
+    folder = tokenizer_folder(path_or_repo, kwargs.get("subfolder"), [JOINT_CONFIG, CLONED_CONFIG], **hub)
+    joint = (folder / JOINT_CONFIG).is_file()  # (from a Hub repo: only the two config files, to see which)
     return (JointTokenizer if joint else ClonedTokenizer).from_pretrained(path_or_repo, **kwargs)

@@ -298,23 +298,15 @@ class ClonedTokenizer:
         """Load a tokenizer written by `save_pretrained` from a folder or a Hub repo (model or dataset)."""
         from transformers import AutoTokenizer
 
-        root = Path(path_or_repo)
-        if not root.is_dir():
-            from huggingface_hub import snapshot_download
-
-            prefix = f"{subfolder.strip('/')}/" if subfolder else ""
-            root = Path(
-                snapshot_download(
-                    str(path_or_repo),
-                    repo_type=repo_type,
-                    revision=revision,
-                    token=token,
-                    allow_patterns=[f"{prefix}*.json", f"{prefix}*.txt", f"{prefix}*.model"],
-                    ignore_patterns=[f"{prefix}{STANDALONE_DIR}/*"],
-                )
-            )
-        if subfolder:
-            root = root / subfolder
+        root = tokenizer_folder(
+            path_or_repo,
+            subfolder,
+            ["*.json", "*.txt", "*.model"],
+            [f"{STANDALONE_DIR}/*"],
+            repo_type,
+            revision,
+            token,
+        )
         config_path = root / CONFIG_NAME
         if not config_path.is_file():
             raise ConfigError(f"{root} holds no {CONFIG_NAME}: it is not a folder written by ClonedTokenizer")
@@ -358,3 +350,32 @@ def _as_list(ids: Any) -> Any:
     if hasattr(ids, "tolist"):
         return ids.tolist()
     return ids
+
+
+def tokenizer_folder(
+    path_or_repo: str | os.PathLike,
+    subfolder: str | None,
+    allow: Sequence[str],
+    ignore: Sequence[str] = (),
+    repo_type: str | None = None,
+    revision: str | None = None,
+    token: str | None = None,
+) -> Path:
+    """The local folder of a saved tokenizer: ``path_or_repo/subfolder``, or for a Hub repo a snapshot of just the
+    ``allow`` patterns (less ``ignore``) under ``subfolder``."""
+    root = Path(path_or_repo)
+    if not root.is_dir():
+        from huggingface_hub import snapshot_download
+
+        prefix = f"{subfolder.strip('/')}/" if subfolder else ""
+        root = Path(
+            snapshot_download(
+                str(path_or_repo),
+                repo_type=repo_type,
+                revision=revision,
+                token=token,
+                allow_patterns=[prefix + a for a in allow],
+                ignore_patterns=[prefix + i for i in ignore] or None,
+            )
+        )
+    return root / subfolder if subfolder else root

@@ -11,16 +11,22 @@ seeds (mean ± standard deviation). Alignment is measured on translation pairs w
 from __future__ import annotations
 
 import json
-from functools import cache
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
-import jinja2
-
 from ..errors import ConfigError
 from .efficiency import ESTIMATORS, PowerLaw, monolingual_curves
-from .report import PAPER_DATA, SHORT, _fmt, _load, analyse_run, by_setting, cached_alignment
+from .report import (
+    PAPER_DATA,
+    SHORT,
+    _fmt,
+    _load,
+    analyse_run,
+    by_setting,
+    cached_alignment,
+    report_template,
+    scale_context,
+)
 
 PAPER_REAL: dict[str, Any] = PAPER_DATA["real_languages"]
 SETTING_ORDER = ("0.9,0.1", "0.5,0.5", "0.1,0.9", "0.1_0.9")
@@ -103,15 +109,6 @@ def setting_name(schedule: str, names: list[str]) -> str:
     return f"schedule {schedule}"
 
 
-@cache
-def _template() -> jinja2.Template:
-    text = resources.files("hf_clonelang.model_cards").joinpath("report_real.md").read_text(encoding="utf-8")
-    env = jinja2.Environment(
-        trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True, undefined=jinja2.StrictUndefined
-    )
-    return env.from_string(text)
-
-
 def _ordered(results: dict[str, Any]) -> list[dict[str, Any]]:
     def key(s: dict[str, Any]) -> tuple:
         order = SETTING_ORDER.index(s["schedule"]) if s["schedule"] in SETTING_ORDER else len(SETTING_ORDER)
@@ -155,14 +152,9 @@ def render_real_report(results: dict[str, Any], scale: Any, figures: dict[str, s
         name: fit.get("power-law", {}).get("description") or fit.get("power-law", {}).get("error", "–")
         for name, fit in results["fits"].items()
     }
-    return _template().render(
+    return report_template("report_real.md").render(
         names=names,
-        budget_tokens=f"{results['budget_tokens']:,}",
-        steps=scale.steps,
-        batch=scale.batch,
-        block_size=scale.block_size,
-        model=scale.model,
-        vocab_size=scale.vocab_size,
+        **scale_context(results, scale),
         mono_rows=mono_rows,
         fits=fits,
         rows=rows,

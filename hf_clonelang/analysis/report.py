@@ -267,25 +267,32 @@ def _length(length: float) -> str:
 
 
 @cache
-def _template() -> jinja2.Template:
-    """``model_cards/report.md``: the report's prose, headings and table layout."""
-    text = resources.files("hf_clonelang.model_cards").joinpath("report.md").read_text(encoding="utf-8")
+def report_template(name: str = "report.md") -> jinja2.Template:
+    """A report template of ``model_cards/`` (``report.md``, ``report_real.md``): prose, headings, table layout."""
+    text = resources.files("hf_clonelang.model_cards").joinpath(name).read_text(encoding="utf-8")
     env = jinja2.Environment(
         trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True, undefined=jinja2.StrictUndefined
     )
     return env.from_string(text)
 
 
+def scale_context(results: dict[str, Any], scale: Any) -> dict[str, Any]:
+    """What both report templates say of the scale: budget, steps, batch, block size, model, vocabulary."""
+    return {
+        "budget_tokens": f"{results['budget_tokens']:,}",
+        "steps": scale.steps,
+        "batch": scale.batch,
+        "block_size": scale.block_size,
+        "model": scale.model,
+        "vocab_size": scale.vocab_size,
+    }
+
+
 def render_report(results: dict[str, Any], scale: Any, figures: dict[str, str]) -> str:
     """The markdown report of ``results`` (as `analyse` saves them in ``results.json``) from the ``report.md``
     template; ``figures`` names the image files written next to it."""
-    return _template().render(
-        budget_tokens=f"{results['budget_tokens']:,}",
-        steps=scale.steps,
-        batch=scale.batch,
-        block_size=scale.block_size,
-        model=scale.model,
-        vocab_size=scale.vocab_size,
+    return report_template().render(
+        **scale_context(results, scale),
         figures={name: figures.get(name) for name in FIGURES},
         **_monolingual_context(results),
         efficiency_rows=_efficiency_rows(results),

@@ -159,10 +159,41 @@ def config_kwargs(config: datasets.BuilderConfig) -> dict[str, Any]:
     return kwargs
 
 
-class ClonedCorpusBuilder(datasets.ArrowBasedBuilder):
+class SavedTokenizerMixin:
+    """For the corpus builders: the tokenizer a build made is saved beside the prepared data (``tokenizer/``) and
+    loaded from there when the data came from the cache; the build's scratch folder (``_work_dir``) goes away."""
+
+    TOKENIZER_CLASS: Any = None
+    _tokenizer: Any = None
+    _work_dir: Any = None
+
+    @property
+    def tokenizer(self) -> Any:
+        """The corpus's tokenizer (`ClonedTokenizer` for clones, `JointTokenizer` for real languages)."""
+        if self._tokenizer is None:
+            saved = Path(self._output_dir) / "tokenizer"
+            if not saved.is_dir():
+                raise RuntimeError("the corpus is not prepared yet: call download_and_prepare() first")
+            self._tokenizer = self.TOKENIZER_CLASS.from_pretrained(saved)
+        return self._tokenizer
+
+    def download_and_prepare(self, *args: Any, **kwargs: Any) -> None:
+        """`datasets.DatasetBuilder.download_and_prepare`, then the tokenizer is saved beside the data."""
+        try:
+            super().download_and_prepare(*args, **kwargs)
+            if self._tokenizer is not None:
+                self._tokenizer.save_pretrained(Path(self._output_dir) / "tokenizer")
+        finally:
+            if self._work_dir is not None:
+                shutil.rmtree(self._work_dir, ignore_errors=True)
+                self._work_dir = None
+
+
+class ClonedCorpusBuilder(SavedTokenizerMixin, datasets.ArrowBasedBuilder):
     """Builds a cloned-language corpus from a `ClonedCorpusConfig` (see the module docstring)."""
 
     BUILDER_CONFIG_CLASS = ClonedCorpusConfig
+    TOKENIZER_CLASS = ClonedTokenizer
     VERSION = datasets.Version("1.0.0")
 
     def __init__(self, *args: Any, config: ClonedCorpusConfig | None = None, **kwargs: Any) -> None:
@@ -186,28 +217,7 @@ class ClonedCorpusBuilder(datasets.ArrowBasedBuilder):
     @property
     def cloned_tokenizer(self) -> ClonedTokenizer:
         """The tokenizer the corpus was built with (saved under ``tokenizer/`` of the prepared dataset)."""
-        if self._tokenizer is None:
-            saved = Path(self._output_dir) / "tokenizer"
-            if not saved.is_dir():
-                raise RuntimeError("the corpus is not prepared yet: call download_and_prepare() first")
-            self._tokenizer = ClonedTokenizer.from_pretrained(saved)
-        return self._tokenizer
-
-    @property
-    def tokenizer(self) -> ClonedTokenizer:
-        """The corpus's tokenizer (the name both builders share; `RealCorpusBuilder.tokenizer` is a joint one)."""
-        return self.cloned_tokenizer
-
-    def download_and_prepare(self, *args: Any, **kwargs: Any) -> None:
-        """`datasets.DatasetBuilder.download_and_prepare`, then the tokenizer is saved beside the data."""
-        try:
-            super().download_and_prepare(*args, **kwargs)
-            if self._tokenizer is not None:
-                self._tokenizer.save_pretrained(Path(self._output_dir) / "tokenizer")
-        finally:
-            if self._work_dir is not None:
-                shutil.rmtree(self._work_dir, ignore_errors=True)
-                self._work_dir = None
+        return self.tokenizer
 
     # ------------------------------------------------------------------ preparation
     def _split_generators(self, dl_manager: Any) -> list[datasets.SplitGenerator]:

@@ -10,9 +10,7 @@ language, a pool for training with any schedule) and ``validation_L{k}`` /
 from __future__ import annotations
 
 import os
-import shutil
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import datasets
@@ -26,7 +24,7 @@ from ..joint_tokenization import JointTokenizer
 from ..joint_vocab import VOCAB_MODES
 from ..scratch import scratch_dir
 from .base_text import BaseCorpus
-from .builder import FEATURES, TABLE_ROWS, ClonedCorpusConfig, config_kwargs, exact_counts
+from .builder import FEATURES, TABLE_ROWS, ClonedCorpusConfig, SavedTokenizerMixin, config_kwargs, exact_counts
 from .packing import BlockPacker, BlockStore, tokenize_and_pack
 from .tokenizers import base_tokenizer
 
@@ -93,10 +91,11 @@ class RealCorpusConfig(datasets.BuilderConfig):
         }
 
 
-class RealCorpusBuilder(datasets.ArrowBasedBuilder):
+class RealCorpusBuilder(SavedTokenizerMixin, datasets.ArrowBasedBuilder):
     """Builds a real-language corpus from a `RealCorpusConfig` (see the module docstring)."""
 
     BUILDER_CONFIG_CLASS = RealCorpusConfig
+    TOKENIZER_CLASS = JointTokenizer
     VERSION = datasets.Version("1.0.0")
 
     def __init__(self, *args: Any, config: RealCorpusConfig | None = None, **kwargs: Any) -> None:
@@ -104,32 +103,14 @@ class RealCorpusBuilder(datasets.ArrowBasedBuilder):
             kwargs.update(config_kwargs(config))
         kwargs.setdefault("dataset_name", "clonelang")  # the shards are named clonelang-<split>
         super().__init__(*args, **kwargs)
-        self.joint_tokenizer: JointTokenizer | None = None
         self.summary: dict[str, Any] | None = None
         self._stores: list[BlockStore] = []
-        self._work_dir: Path | None = None
         self.limited_by: str | None = None
 
     @property
-    def tokenizer(self) -> JointTokenizer:
-        """The joint tokenizer the corpus was built with (saved under ``tokenizer/`` of the prepared dataset)."""
-        if self.joint_tokenizer is None:
-            saved = Path(self._output_dir) / "tokenizer"
-            if not saved.is_dir():
-                raise RuntimeError("the corpus is not prepared yet: call download_and_prepare() first")
-            self.joint_tokenizer = JointTokenizer.from_pretrained(saved)
-        return self.joint_tokenizer
-
-    def download_and_prepare(self, *args: Any, **kwargs: Any) -> None:
-        """`datasets.DatasetBuilder.download_and_prepare`, then the joint tokenizer is saved beside the data."""
-        try:
-            super().download_and_prepare(*args, **kwargs)
-            if self.joint_tokenizer is not None:
-                self.joint_tokenizer.save_pretrained(Path(self._output_dir) / "tokenizer")
-        finally:
-            if self._work_dir is not None:
-                shutil.rmtree(self._work_dir, ignore_errors=True)
-                self._work_dir = None
+    def joint_tokenizer(self) -> JointTokenizer | None:
+        """The joint tokenizer once built (`tokenizer` also loads a cached build's)."""
+        return self._tokenizer
 
     def _info(self) -> datasets.DatasetInfo:
         return datasets.DatasetInfo(
@@ -157,7 +138,7 @@ class RealCorpusBuilder(datasets.ArrowBasedBuilder):
                 )
             bases.append(tok)
             self._stores.append(store)
-        self.joint_tokenizer = JointTokenizer(bases, mode=cfg.vocab_mode, names=cfg.names)
+        self._tokenizer = JointTokenizer(bases, mode=cfg.vocab_mode, names=cfg.names)
         rng = np.random.default_rng(cfg.seed)
         pools = []
         for store in self._stores:
@@ -191,7 +172,7 @@ class RealCorpusBuilder(datasets.ArrowBasedBuilder):
         return splits
 
     def _generate_tables(self, kind: str, language: int) -> Any:
-        layout = self.joint_tokenizer.layout
+        layout = self._tokenizer.layout
         size = self.config.block_size
         if kind == "train":
             langs, blocks = self._train
