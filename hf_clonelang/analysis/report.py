@@ -160,7 +160,7 @@ def analyse_run(run_dir: Path, spec: Any, laws_of: Any, budget: float, aligner: 
             f"L{k}": {n: law.describe() for n, law in (laws_of(k) or {}).items()}
             for k in range(1, spec.num_languages + 1)
         }
-        if all(f == fits["L1"] for f in fits.values()):  # clones: every language uses the one curve
+        if all(laws_of(k) is laws_of(1) for k in range(1, spec.num_languages + 1)):  # clones: the one curve
             fits = fits["L1"]
         (run_dir / RunFiles.EFFICIENCY).write_text(json.dumps({**teffs, "fits": fits}, indent=2) + "\n")
     write_model_card(run_dir)
