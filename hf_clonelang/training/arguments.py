@@ -185,6 +185,13 @@ class ImbalanceTrainingArguments(TrainingArguments):
         default=False, metadata={"help": "DDP find_unused_parameters (False: every parameter is used)."}
     )
 
+    loss_chunk_tokens: int = field(
+        default=4096,
+        metadata={
+            "help": "Tokens whose logits are upcast to float32 at a time in the loss (forward and backward), so the "
+            "loss needs one chunk of memory, not the whole batch's (0: all at once). The value is the same."
+        },
+    )
     max_eval_blocks: int | None = field(
         default=None, metadata={"help": "Validate every language on at most this many held-out blocks (not test)."}
     )
@@ -205,6 +212,8 @@ class ImbalanceTrainingArguments(TrainingArguments):
                 f"alignment_blocks={self.alignment_blocks}, alignment_gradient_blocks={self.alignment_gradient_blocks}"
                 " are not allowed: both must be >= 0 (0: off)"
             )
+        if self.loss_chunk_tokens < 0:
+            raise ConfigError(f"loss_chunk_tokens={self.loss_chunk_tokens} is not allowed: give >= 1 (0: no chunks)")
         if self.alignment_pairs is not None and not os.path.isfile(self.alignment_pairs):
             raise ConfigError(f"--alignment_pairs {self.alignment_pairs!r} does not exist: give a TSV file of pairs")
         if self.max_steps == 0 or (self.max_steps < 0 and self.num_train_epochs <= 0):

@@ -40,6 +40,7 @@ from ..errors import ConfigError, HubError, one_line
 from ..language_tokenizer import LanguageTokenizer
 from .arguments import ImbalanceTrainingArguments
 from .collator import CloneCollator
+from .loss import IGNORE_INDEX, token_nll
 from .modeling import EMBEDDING_SCALE_KEY
 from .run_folder import hub_repo
 from .sampling import LanguageAssignment, ScheduledDataset, ScheduledSampler
@@ -212,14 +213,11 @@ class ImbalanceTrainer(Trainer):
         """Causal-LM cross-entropy as the model computes it (sum / items over the accumulated batch), with each
         row's NLL and token count added to its language's totals while training."""
         logits = outputs["logits"] if isinstance(outputs, dict) else outputs[0]
-        shift_labels = labels[:, 1:].to(logits.device)
-        nll = F.cross_entropy(
-            logits[:, :-1].float().reshape(-1, logits.shape[-1]),
-            shift_labels.reshape(-1),
-            ignore_index=-100,
-            reduction="none",
-        ).view(shift_labels.shape)
-        mask = shift_labels != -100
+        # labels shifted left and padded with -100 (the last position predicts nothing): the logits stay one
+        # contiguous tensor, never copied, and are upcast to float32 in chunks (`loss.token_nll`)
+        shift_labels = F.pad(labels[:, 1:], (0, 1), value=IGNORE_INDEX).to(logits.device)
+        nll = token_nll(logits, shift_labels, chunk_tokens=self.args.loss_chunk_tokens or None)
+        mask = shift_labels != IGNORE_INDEX
         languages = self._batch_languages
         if languages is not None and self.model.training:
             index = languages.to(self._nll.device) - 1
