@@ -96,8 +96,10 @@ class ImbalanceTrainer(Trainer):
     # ------------------------------------------------------------------ sampling
     @property
     def samples_per_step(self) -> int:
+        """Blocks per optimizer step, in every launch mode: Trainer's ``train_batch_size`` (the per-device batch
+        × the GPUs `DataParallel` splits it over, when one process sees several GPUs) × accumulation × processes."""
         a = self.args
-        return a.per_device_train_batch_size * a.gradient_accumulation_steps * a.world_size
+        return a.train_batch_size * a.gradient_accumulation_steps * a.world_size
 
     def _make_sampler(self) -> ScheduledSampler:
         a = self.args

@@ -286,3 +286,30 @@ def test_data_seed_seeds_the_languages_and_block_order_as_in_trainer(corpus, tmp
     assert samples(seed=0, data_seed=5) == samples(seed=5)
     assert samples(seed=0, data_seed=5) != samples(seed=0)
     assert samples(seed=1, data_seed=5) == samples(seed=0, data_seed=5)
+
+
+def test_one_process_on_two_gpus_consumes_the_schedules_stream(corpus, tmp_path):
+    """`python run_clm_imbalance.py` on a host with 2 GPUs: Trainer wraps the model in DataParallel and each step
+    takes n_gpu x the per-device batch. Simulated on CPU (DataParallel without GPUs calls the model directly): the
+    languages and tokens per step are those of one process with the doubled batch."""
+    dsd, tok = corpus
+    seen = {}
+
+    def run(name, n_gpu, batch):
+        args = _args(tmp_path / name, per_device_train_batch_size=batch, max_steps=6, language_schedule="0.1_0.9")
+        assert args.n_gpu in (0, 1)  # devices set up on the CPU ...
+        args._n_gpu = n_gpu  # ... then seen as n_gpu GPUs, as on a GPU host
+        trainer = ImbalanceTrainer(
+            model=_model(tok), args=args, train_dataset=dsd["train"].remove_columns(["language"]), processing_class=tok
+        )
+        languages = []
+        collate = trainer.data_collator
+        trainer.data_collator = lambda rows: languages.extend(int(r["language"]) for r in rows) or collate(rows)
+        trainer.train()
+        seen[name] = languages
+        return trainer
+
+    parallel, single = run("dp", 2, 2), run("one", 1, 4)
+    assert isinstance(parallel.model_wrapped, torch.nn.DataParallel) and parallel.samples_per_step == 4
+    assert seen["dp"] == seen["one"] and len(seen["dp"]) == 6 * 4  # the same stream, each sample once
+    assert parallel.tokens_seen() == single.tokens_seen() == {f"L{k}": 32 * seen["one"].count(k) for k in (1, 2)}
