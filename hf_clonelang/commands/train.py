@@ -182,15 +182,30 @@ def cli(argv: list[str] | None = None) -> None:
     if status:
         sys.exit(status)
     if int(os.environ.get("WORLD_SIZE", "1")) > 1:
-        # gloo sometimes aborts at interpreter exit after all work is done: end the process group explicitly
-        import torch.distributed as dist
+        _end_process_group()
 
-        if dist.is_available() and dist.is_initialized():
-            dist.barrier()
-            dist.destroy_process_group()
-        sys.stdout.flush()
-        sys.stderr.flush()
-        os._exit(0)
+
+def _end_process_group() -> None:
+    """End a multi-process run cleanly. gloo (CPU processes) sometimes aborts at interpreter exit after all work is
+    done: there, once every exit handler has run (W&B, TensorBoard and other writers flush in them) and the streams
+    are flushed, the process ends with os._exit(0). NCCL runs (GPUs) end normally."""
+    import torch.distributed as dist
+
+    if not (dist.is_available() and dist.is_initialized()):
+        return
+    backend = str(dist.get_backend())
+    dist.barrier()
+    dist.destroy_process_group()
+    if backend != "gloo":
+        return
+    import atexit
+    import logging
+
+    atexit._run_exitfuncs()  # the writers' own exit handlers, which os._exit would skip
+    logging.shutdown()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(0)
 
 
 if __name__ == "__main__":

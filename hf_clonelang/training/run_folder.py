@@ -85,6 +85,17 @@ def final_evaluation(trainer: Any) -> dict[str, float]:
     return trainer.evaluate()
 
 
+def training_precision(trainer: Any) -> str:
+    """The precision the run trained in, as the accelerator ran it: ``--bf16`` / ``--fp16``, or ``accelerate launch
+    --mixed_precision bf16`` (which Trainer's arguments do not show), and the weights' dtype when not float32."""
+    mixed = str(getattr(trainer.accelerator, "mixed_precision", "no") or "no")
+    text = "fp32" if mixed == "no" else f"{mixed} mixed precision"
+    dtype = getattr(trainer.model, "dtype", None)
+    if dtype is not None and str(dtype) != "torch.float32":
+        text += f" ({str(dtype).removeprefix('torch.')} weights)"
+    return text
+
+
 def run_info(trainer: Any, model_args: Any, corpus_args: Any, fingerprint: str) -> dict[str, Any]:
     """The run's ``run_info.json``: what was trained, on what, how (read by the analysis, the card and `align`)."""
     args, model = trainer.args, trainer.model
@@ -110,7 +121,7 @@ def run_info(trainer: Any, model_args: Any, corpus_args: Any, fingerprint: str) 
             "max_grad_norm": args.max_grad_norm,
             "gradient_accumulation_steps": args.gradient_accumulation_steps,
             "processes": args.world_size,
-            "precision": "bf16" if args.bf16 else "fp16" if args.fp16 else "fp32",
+            "precision": training_precision(trainer),
             "seed": args.seed,
         },
         "data": corpus_args.to_dict(relative_to=args.output_dir),

@@ -219,3 +219,18 @@ def test_bad_input_stops_before_training(tmp_path, capsys, corpus_cache, l1_only
     _fails(capsys, [*pool, "--cloned_corpus", l1_only_corpus], "no rows in language L2")
     _fails(capsys, [*base, "--cloned_corpus", l1_only_corpus], "--max_documents 400, --vocab_size 300")
     assert not (tmp_path / "o" / "model.safetensors").exists()
+
+
+def test_the_precision_that_ran_is_recorded(tmp_path, corpus_cache, monkeypatch):
+    """`accelerate launch --mixed_precision bf16` sets the accelerator's precision, not Trainer's --bf16: the run
+    folder records what the accelerator ran (here bf16 autocast on the CPU)."""
+    from hf_clonelang.commands.train import main
+
+    monkeypatch.setenv("ACCELERATE_MIXED_PRECISION", "bf16")
+    main(_flags(output_dir=tmp_path / "bf16", corpus_cache_dir=corpus_cache, max_steps="4", eval_steps="4"))
+    info = json.loads((tmp_path / "bf16" / "run_info.json").read_text())
+    assert info["training"]["precision"] == "bf16 mixed precision"
+    assert "bf16 mixed precision" in (tmp_path / "bf16" / "README.md").read_text()
+    monkeypatch.delenv("ACCELERATE_MIXED_PRECISION")
+    main(_flags(output_dir=tmp_path / "fp32", corpus_cache_dir=corpus_cache, max_steps="2", eval_steps="2"))
+    assert json.loads((tmp_path / "fp32" / "run_info.json").read_text())["training"]["precision"] == "fp32"
