@@ -18,6 +18,8 @@ from .sampling import POOL_EXHAUSTED, SAMPLING_MODES
 from .schedules import LanguageSchedule
 
 DATA_MODES = ("auto", "clone", "pool")
+ATTENTION = ("auto", "sdpa", "eager", "flash_attention_2")
+DTYPES = ("float32", "bfloat16", "float16", "auto")
 
 
 def _help(name: str) -> Any:
@@ -56,6 +58,23 @@ class ModelArguments:
             "rate), so the saved model stays a plain GPT-2. Default: on for models trained from scratch with untied "
             "embeddings, off for tied ones (the factor would scale the output layer too); false: GPT-2's own "
             "unscaled embedding. A --model_name_or_path checkpoint keeps what its config says."
+        },
+    )
+
+    attn_implementation: str = field(
+        default="auto",
+        metadata={
+            "help": "Attention kernel, as transformers names it: auto (flash_attention_2 where the flash-attn package "
+            "and a GPU are there, else sdpa), sdpa, eager, flash_attention_2.",
+            "choices": list(ATTENTION),
+        },
+    )
+    dtype: str = field(
+        default="float32",
+        metadata={
+            "help": "The weights' dtype: float32 (with --bf16 / --mixed_precision bf16 for mixed precision, the "
+            "paper's setting), bfloat16, float16, or auto (a checkpoint's own).",
+            "choices": list(DTYPES),
         },
     )
 

@@ -138,9 +138,12 @@ def model_config(model_args: Any, vocab_size: int, block_size: int) -> Any:
 
 
 def build_model(model_args: Any, vocab_size: int, block_size: int) -> Any:
-    """A GPT-2 from a preset (or a given config / checkpoint), checked against the cloned vocabulary."""
+    """A GPT-2 from a preset (or a given config / checkpoint), checked against the cloned vocabulary, with the
+    attention kernel and weights' dtype of ``model_args``."""
     from transformers import AutoConfig, AutoModelForCausalLM
 
+    options = {"attn_implementation": attention_kernel(getattr(model_args, "attn_implementation", "auto"))}
+    dtype = getattr(model_args, "dtype", "float32")
     if model_args.model_name_or_path:  # ModelArguments refuses architecture options beside it
         source = model_args.model_name_or_path
         try:
@@ -149,10 +152,29 @@ def build_model(model_args: Any, vocab_size: int, block_size: int) -> Any:
             raise ConfigError(f"cannot read a model config from {source!r}: {one_line(err)}") from err
         check_model_fits(config, vocab_size, block_size)
         try:
-            return AutoModelForCausalLM.from_pretrained(source)
+            return AutoModelForCausalLM.from_pretrained(source, dtype=_torch_dtype(dtype), **options)
         except Exception as err:  # a truncated or corrupt weights file: name it
             raise ConfigError(f"cannot load the model weights of {source!r}: {one_line(err)}") from err
-    model = AutoModelForCausalLM.from_config(model_config(model_args, vocab_size, block_size))
+    config = model_config(model_args, vocab_size, block_size)
+    model = AutoModelForCausalLM.from_config(config, **options)
     if getattr(model.config, EMBEDDING_SCALE_KEY, None):
         fold_input_embedding_scale(model)
-    return model
+    return model if dtype in ("float32", "auto") else model.to(_torch_dtype(dtype))
+
+
+def attention_kernel(name: str) -> str:
+    """``auto``: flash_attention_2 where the flash-attn package and a GPU are there, else PyTorch's sdpa."""
+    if name != "auto":
+        return name
+    import importlib.util
+
+    import torch
+
+    has_flash = importlib.util.find_spec("flash_attn") is not None and torch.cuda.is_available()
+    return "flash_attention_2" if has_flash else "sdpa"
+
+
+def _torch_dtype(name: str) -> Any:
+    import torch
+
+    return "auto" if name == "auto" else getattr(torch, name)

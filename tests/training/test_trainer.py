@@ -313,3 +313,19 @@ def test_one_process_on_two_gpus_consumes_the_schedules_stream(corpus, tmp_path)
     assert isinstance(parallel.model_wrapped, torch.nn.DataParallel) and parallel.samples_per_step == 4
     assert seen["dp"] == seen["one"] and len(seen["dp"]) == 6 * 4  # the same stream, each sample once
     assert parallel.tokens_seen() == single.tokens_seen() == {f"L{k}": 32 * seen["one"].count(k) for k in (1, 2)}
+
+
+def test_attention_kernel_and_weights_dtype_reach_the_model(monkeypatch):
+    from hf_clonelang.commands.train import parse_args
+    from hf_clonelang.training import modeling
+
+    small = ["--n_layer", "1", "--n_embd", "32", "--n_head", "2"]
+    default, _, _ = parse_args(small)
+    chosen, _, _ = parse_args([*small, "--dtype", "bfloat16", "--attn_implementation", "eager"])
+    model = modeling.build_model(default, 100, 32)
+    assert model.config._attn_implementation == "sdpa" and model.dtype == torch.float32  # no flash-attn here
+    model = modeling.build_model(chosen, 100, 32)
+    assert model.config._attn_implementation == "eager" and model.dtype == torch.bfloat16
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr("importlib.util.find_spec", lambda name: object() if name == "flash_attn" else None)
+    assert modeling.attention_kernel("auto") == "flash_attention_2"  # where flash-attn and a GPU are
