@@ -91,7 +91,7 @@ class ImbalanceTrainer(Trainer):
         self.sampler = self._make_sampler() if train_dataset is not None else None
         self.block_size = len(train_dataset[0]["input_ids"]) if train_dataset is not None else 0
         self._alignment: BaseAlignmentCallback | None = None
-        self._said_no_pairs = False
+        self._said: set[str] = set()
 
     # ------------------------------------------------------------------ sampling
     @property
@@ -262,11 +262,14 @@ class ImbalanceTrainer(Trainer):
         langs = sorted(int(k[1:]) for k in sets if re.fullmatch(r"L\d+", k))
         if self.args.alignment_blocks == 0 or 1 not in langs or len(langs) < 2:
             return None
+        if getattr(self, "is_fsdp_enabled", False):  # sharded parameters: per-tensor gradients are not whole here
+            self._say_once(
+                "alignment during training is skipped under FSDP: measure the saved run with hf-clonelang align"
+            )
+            return None
         if self._alignment is None and not self.processing_class.parallel:
             if self.args.alignment_pairs is None:
-                if self.is_world_process_zero() and not self._said_no_pairs:
-                    logger.info("real languages are not parallel: give --alignment_pairs FILE to measure alignment")
-                self._said_no_pairs = True
+                self._say_once("real languages are not parallel: give --alignment_pairs FILE to measure alignment")
                 return None
             self._alignment = PairAlignmentCallback(
                 read_pairs(self.args.alignment_pairs, limit=self.args.alignment_blocks, seed=0),  # as `align` does
@@ -287,6 +290,12 @@ class ImbalanceTrainer(Trainer):
                 gradient_blocks=self.args.alignment_gradient_blocks,
             )
         return self._alignment
+
+    def _say_once(self, message: str) -> None:
+        """Log ``message`` once per trainer, on the main process."""
+        if self.is_world_process_zero() and message not in self._said:
+            logger.warning(message)
+        self._said.add(message)
 
     @property
     def last_alignment(self) -> dict[str, Any] | None:

@@ -329,3 +329,24 @@ def test_attention_kernel_and_weights_dtype_reach_the_model(monkeypatch):
     monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
     monkeypatch.setattr("importlib.util.find_spec", lambda name: object() if name == "flash_attn" else None)
     assert modeling.attention_kernel("auto") == "flash_attention_2"  # where flash-attn and a GPU are
+
+
+def test_fsdp_example_saves_a_full_model_and_training_time_alignment_is_skipped_with_a_message(
+    corpus, tmp_path, caplog
+):
+    from pathlib import Path
+
+    from accelerate.commands.config.config_args import load_config_from_file
+
+    example = Path(__file__).resolve().parents[2] / "examples" / "accelerate_fsdp.yaml"
+    fsdp = load_config_from_file(str(example)).fsdp_config  # accelerate's own reader of the file
+    assert fsdp["fsdp_state_dict_type"] == "FULL_STATE_DICT"  # one loadable model in the run folder
+    assert fsdp["fsdp_sync_module_states"] or not fsdp["fsdp_cpu_ram_efficient_loading"]
+
+    trainer = _train(corpus, tmp_path, max_steps=2, alignment_blocks=6)
+    trainer.is_fsdp_enabled = True  # as under accelerate's FSDP: per-tensor gradients are sharded
+    with caplog.at_level("WARNING"):
+        metrics = trainer.evaluate()
+        trainer.evaluate()
+    assert not any("hidden_cosine" in k for k in metrics)
+    assert caplog.text.count("alignment during training is skipped under FSDP") == 1
