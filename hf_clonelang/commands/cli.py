@@ -46,6 +46,8 @@ def run_reproduce(args: argparse.Namespace) -> int:
         dry_run=args.dry_run,
         languages=args.languages,
         pairs=args.pairs,
+        gpus_per_run=args.gpus_per_run,
+        per_device_batch=args.per_device_batch,
     )
     if args.dry_run:
         for run in results["runs"]:
@@ -157,6 +159,21 @@ def build_parser() -> argparse.ArgumentParser:
         type=int,
         default=None,
         help="runs in parallel (default: one per GPU, each on its own; without GPUs one per CPU core)",
+    )
+    rep.add_argument(
+        "--gpus-per-run",
+        "--gpus_per_run",
+        type=int,
+        default=1,
+        help="GPUs of each run (accelerate launch inside when more than one); runs never share a GPU (default: 1)",
+    )
+    rep.add_argument(
+        "--per-device-batch",
+        "--per_device_batch",
+        type=int,
+        default=None,
+        help="GPU hosts: blocks per device and step; gradient accumulation makes up the scale's batch (default: "
+        "the largest power of two that fits the GPU's memory by an estimate)",
     )
     rep.add_argument(
         "--align-blocks", "--align_blocks", type=int, default=None, help="parallel blocks for the final alignment"

@@ -29,7 +29,6 @@ import logging
 import os
 import queue
 import subprocess
-import sys
 import time
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
@@ -41,6 +40,7 @@ from ..common import GRID_CORPUS_CACHE, CorpusFiles, RunFiles
 from ..errors import ConfigError
 from ..training.recipes import CPU_RECIPE, PAPER_MODEL, PAPER_RECIPE
 from .parser import collect_repeated, flag_value
+from .placement import GpuHost, device_slots, fit_batch, gpu_host, launch_command
 
 logger = logging.getLogger(__name__)
 
@@ -124,9 +124,17 @@ class RunSpec:
     vocab_mode: str | None = None  # real languages: the joint vocabulary the run trains with
 
     def args(
-        self, scale: Scale, corpus_flags: list[str], out: Path, cache: Path, extra: Sequence[str] = ()
+        self,
+        scale: Scale,
+        corpus_flags: list[str],
+        out: Path,
+        cache: Path,
+        extra: Sequence[str] = (),
+        batch: tuple[int, int] | None = None,
     ) -> list[str]:
-        """The training script's command line for this run (``extra`` flags last, so they win)."""
+        """The training script's command line for this run (``extra`` flags last, so they win); ``batch`` is the
+        (per-device batch, accumulation steps) of a GPU placement (default: the scale's batch in one step)."""
+        per_device, accumulation = batch or (scale.batch, 1)
         flags = {
             "output_dir": out / "runs" / self.name,
             "language_schedule": self.schedule,
@@ -135,8 +143,9 @@ class RunSpec:
             "seed": self.seed,
             "block_size": scale.block_size,
             "vocab_size": scale.vocab_size,
-            "per_device_train_batch_size": scale.batch,
-            "per_device_eval_batch_size": max(scale.batch, 32),
+            "per_device_train_batch_size": per_device,
+            "gradient_accumulation_steps": accumulation,
+            "per_device_eval_batch_size": max(per_device, 32) if batch is None else per_device,
             "eval_blocks": scale.eval_blocks,
             "eval_steps": max(1, self.steps // 4),
             "eval_on_start": "false",
@@ -266,8 +275,11 @@ def _finished(run_dir: Path) -> bool:
     return (run_dir / RunFiles.ALL_RESULTS).is_file()
 
 
-def _launch(spec: RunSpec, argv: list[str], run_dir: Path, log: Path, gpus: queue.Queue) -> tuple[str, int, float]:
-    """Run one training process (one CPU thread; with GPUs, alone on a GPU taken from ``gpus`` and given back)."""
+def _launch(
+    spec: RunSpec, argv: list[str], run_dir: Path, log: Path, slots: queue.Queue, gpus_per_run: int = 1
+) -> tuple[str, int, float]:
+    """Run one training process (one CPU thread; with GPUs, alone on the GPUs of a slot taken from ``slots`` and
+    given back, through ``accelerate launch`` when a run has several)."""
     if not _finished(run_dir) and any(run_dir.glob(RunFiles.CHECKPOINTS)):
         argv = [*argv, "--resume_from_checkpoint", "true"]
     env = {
@@ -277,34 +289,39 @@ def _launch(spec: RunSpec, argv: list[str], run_dir: Path, log: Path, gpus: queu
         "TOKENIZERS_PARALLELISM": "false",
         "HF_DATASETS_DISABLE_PROGRESS_BARS": "1",
     }
-    gpu = gpus.get()
-    if gpu is not None:
-        env["CUDA_VISIBLE_DEVICES"] = str(gpu)
+    index, devices = slots.get()
+    if devices is not None:
+        env["CUDA_VISIBLE_DEVICES"] = devices
     start = time.perf_counter()
     try:
         with open(log, "w") as f:
             code = subprocess.run(
-                [sys.executable, "-m", "hf_clonelang.commands.train", *argv],
-                stdout=f,
-                stderr=subprocess.STDOUT,
-                env=env,
+                launch_command(argv, gpus_per_run, port=29500 + index), stdout=f, stderr=subprocess.STDOUT, env=env
             ).returncode
     finally:
-        gpus.put(gpu)
+        slots.put((index, devices))
     return spec.name, code, time.perf_counter() - start
 
 
-def _devices(jobs: int | None, runs: int) -> tuple[int, queue.Queue]:
-    """How many runs go in parallel and the GPU each takes: with GPUs visible one run per GPU by default, each
-    pinned to its own (``CUDA_VISIBLE_DEVICES``); without, one run per CPU core, one thread each."""
-    import torch
-
-    visible = torch.cuda.device_count() if torch.cuda.is_available() else 0
-    jobs = jobs or max(1, min(runs, visible or os.cpu_count() or 1))
-    slots: queue.Queue = queue.Queue()
-    for i in range(jobs):
-        slots.put(i % visible if visible else None)
-    return jobs, slots
+def plan_devices(
+    scale: Scale,
+    runs: list[RunSpec],
+    jobs: int | None,
+    gpus_per_run: int = 1,
+    per_device_batch: int | None = None,
+    host: GpuHost | None = None,
+) -> tuple[list[str | None], tuple[int, int] | None]:
+    """The device slots of the parallel runs and, on GPUs, the batch split every run uses (the scale's global
+    batch over ``gpus_per_run`` processes, fitted to the GPU's memory unless ``per_device_batch`` is given)."""
+    host = host or gpu_host()
+    slots = device_slots(host, gpus_per_run, jobs, len(runs))
+    if host.count == 0:
+        if per_device_batch is not None:
+            raise ConfigError("--per-device-batch applies to GPU hosts: on CPUs every run takes the scale's batch")
+        return slots, None
+    vocab = scale.vocab_size * max(r.num_languages for r in runs)
+    split = fit_batch(scale.batch, gpus_per_run, host.memory, scale.model, scale.block_size, vocab, per_device_batch)
+    return slots, split
 
 
 def run_grid(
@@ -320,12 +337,15 @@ def run_grid(
     dry_run: bool = False,
     languages: str | None = None,
     pairs: str | None = None,
+    gpus_per_run: int = 1,
+    per_device_batch: int | None = None,
 ) -> dict[str, Any]:
     """Train every run of the grid that is not finished yet, then analyse the grid and write the report.
 
     ``lengths`` multiplies the bilingual runs' budget (the paper's longer training), with the matching monolingual
     points; ``extra_args`` go to every run's command line (an ablation is one command); ``dry_run`` writes
-    ``plan.json`` (every run's resolved arguments) and trains nothing. ``languages`` (``en=TEXT,fr=TEXT``) runs
+    ``plan.json`` (every run's resolved arguments) and trains nothing. On GPUs, every run gets ``gpus_per_run``
+    GPUs of its own and the scale's global batch split as `plan_devices` says. ``languages`` (``en=TEXT,fr=TEXT``) runs
     the real-language grid instead, aligned on the translation pairs of ``pairs``."""
     import datasets
     from tqdm.auto import tqdm
@@ -338,7 +358,6 @@ def run_grid(
         raise ConfigError("--seeds needs at least one seed")
     lengths = _check_lengths(lengths)
     scale = SCALES[scale_name]
-    extra = _check_extra_args(extra_args, scale)
     out = Path(output).absolute()
     if languages is not None:
         if corpus != "embedded" or ten_languages:
@@ -363,9 +382,13 @@ def run_grid(
             f"{scale.budget_tokens:,}",
             scale.vocab_size,
         )
+    slots, split = plan_devices(scale, runs, jobs, gpus_per_run, per_device_batch)
+    extra = _check_extra_args(extra_args, scale, processes=gpus_per_run, batch=split)
     if dry_run:
-        return write_plan(out, scale_name, corpus, runs, [r.args(scale, flags, out, cache, extra) for r in runs])
-    settings = {"scale": scale_name, "corpus": corpus, "scale_settings": asdict(scale), "extra_args": list(extra)}
+        argvs = [r.args(scale, flags, out, cache, extra, split) for r in runs]
+        return write_plan(out, scale_name, corpus, runs, argvs, gpus_per_run)
+    settings = {"scale": scale_name, "corpus": corpus, "scale_settings": asdict(scale), "extra_args": list(extra),
+                "batch_split": list(split or (scale.batch, 1)), "gpus_per_run": gpus_per_run}  # fmt: skip
     settings_path = out / "reproduce.json"
     if settings_path.is_file():
         previous = json.loads(settings_path.read_text())
@@ -379,7 +402,10 @@ def run_grid(
     settings_path.write_text(json.dumps(record, indent=2, default=str) + "\n")
     todo = [r for r in runs if not _finished(out / "runs" / r.name)]
     _prepare_corpora({(r.num_languages, r.vocab_mode): r.args(scale, flags, out, cache, extra) for r in todo})
-    jobs, gpus = _devices(jobs, len(todo))
+    jobs = len(slots)
+    free: queue.Queue = queue.Queue()
+    for index, devices in enumerate(slots):
+        free.put((index, devices))
     todo.sort(key=lambda r: -r.steps * r.num_languages)  # longest first
     failed = []
     with (
@@ -396,10 +422,11 @@ def run_grid(
             pool.submit(
                 _launch,
                 r,
-                r.args(scale, flags, out, cache, extra),
+                r.args(scale, flags, out, cache, extra, split),
                 out / "runs" / r.name,
                 out / "logs" / f"{r.name}.log",
-                gpus,
+                free,
+                gpus_per_run,
             )
             for r in todo
         ]
@@ -421,7 +448,9 @@ def _check_lengths(lengths: Sequence[float]) -> tuple[float, ...]:
     return tuple(sorted(set(values)))
 
 
-def _check_extra_args(extra_args: Sequence[str], scale: Scale) -> tuple[str, ...]:
+def _check_extra_args(
+    extra_args: Sequence[str], scale: Scale, processes: int = 1, batch: tuple[int, int] | None = None
+) -> tuple[str, ...]:
     """Refuse extra run flags that would change what the grid decides (where a run goes, its language mix, the
     tokens per step that the budget T and every TEff assume)."""
     extra = tuple(str(x) for x in extra_args)
@@ -438,14 +467,16 @@ def _check_extra_args(extra_args: Sequence[str], scale: Scale) -> tuple[str, ...
             )
         values[name] = value if eq else (extra[i + 1] if i + 1 < len(extra) else "")
     try:
-        batch = int(values.get("per_device_train_batch_size", scale.batch))
-        accumulation = int(values.get("gradient_accumulation_steps", 1))
+        per_device, accumulation = batch or (scale.batch, 1)
+        per_device = int(values.get("per_device_train_batch_size", per_device))
+        accumulation = int(values.get("gradient_accumulation_steps", accumulation))
         block = int(values.get("block_size", scale.block_size))
     except ValueError as err:
         raise ConfigError(f"extra run flags: {err}") from err
-    if batch * accumulation * block != scale.batch * scale.block_size:
+    if per_device * accumulation * processes * block != scale.batch * scale.block_size:
         raise ConfigError(
-            f"extra run flags give {batch} x {accumulation} blocks of {block} tokens per step, not the scale's "
+            f"extra run flags give {per_device} x {accumulation} x {processes} process(es) blocks of {block} tokens "
+            "per step, not the scale's "
             f"{scale.batch} x {scale.block_size} that its budget T and every TEff assume: keep "
             f"per_device_train_batch_size x gradient_accumulation_steps = {scale.batch} (e.g. "
             f"--per_device_train_batch_size {max(1, scale.batch // 2)} --gradient_accumulation_steps 2) and "
@@ -501,7 +532,9 @@ def expected_vocab_size(corpus: Any, num_languages: int) -> int:
     return joint_vocab_size(corpus.vocab_size, num_languages, corpus.clone_fraction, num_shared_specials=shared)
 
 
-def write_plan(out: Path, scale_name: str, corpus: str, runs: list[RunSpec], argvs: list[list[str]]) -> dict[str, Any]:
+def write_plan(
+    out: Path, scale_name: str, corpus: str, runs: list[RunSpec], argvs: list[list[str]], gpus_per_run: int = 1
+) -> dict[str, Any]:
     """``plan.json``: every run's resolved arguments and command line. Trains nothing."""
     import shlex
 
@@ -512,7 +545,7 @@ def write_plan(out: Path, scale_name: str, corpus: str, runs: list[RunSpec], arg
         "runs": [],
     }
     for spec, argv in zip(runs, argvs, strict=True):
-        command = shlex.join([sys.executable, "-m", "hf_clonelang.commands.train", *argv])
+        command = shlex.join(launch_command(argv, gpus_per_run, port=29500))
         plan["runs"].append(
             {"name": spec.name, "kind": spec.kind, "length": spec.length, "fraction": spec.fraction,
              "command": command, "args": resolve_run_arguments(argv)}
