@@ -234,3 +234,13 @@ def test_the_precision_that_ran_is_recorded(tmp_path, corpus_cache, monkeypatch)
     monkeypatch.delenv("ACCELERATE_MIXED_PRECISION")
     main(_flags(output_dir=tmp_path / "fp32", corpus_cache_dir=corpus_cache, max_steps="2", eval_steps="2"))
     assert json.loads((tmp_path / "fp32" / "run_info.json").read_text())["training"]["precision"] == "fp32"
+
+
+@pytest.mark.slow  # compiling takes about a minute on a CPU
+def test_torch_compile_trains_with_the_language_machinery(tmp_path, corpus_cache):
+    results = _run(tmp_path / "compiled", corpus_cache, "--torch_compile", "true", max_steps="6", eval_steps="3")
+    assert results["train_tokens_L1"] + results["train_tokens_L2"] == 6 * 4 * 32
+    assert "eval_L1_L2_hidden_cosine" in results  # alignment measured on the compiled model's weights
+    from transformers import AutoModelForCausalLM
+
+    AutoModelForCausalLM.from_pretrained(tmp_path / "compiled")  # saved without the compile wrapper's prefixes
