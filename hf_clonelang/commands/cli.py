@@ -28,6 +28,36 @@ def _ints(text: str, what: str) -> tuple[int, ...]:
         raise ConfigError(f"{what}={text!r} is not allowed: give a comma-separated list of integers") from None
 
 
+def _reproduce_argv(args: argparse.Namespace) -> list[str]:
+    """This grid's ``reproduce`` command line with absolute paths, for the SLURM scripts' prepare and report steps
+    (the batch split pinned, so that every step resolves the same runs)."""
+    from pathlib import Path
+
+    from .reproduce import language_flags
+
+    argv = ["--scale", args.scale, "--output", str(Path(args.output).absolute()), "--seeds", args.seeds]
+    argv += [
+        "--lengths",
+        args.lengths,
+        "--gpus-per-run",
+        str(args.gpus_per_run),
+        "--gpu-memory-gb",
+        str(args.gpu_memory_gb),
+    ]
+    if args.languages:
+        _, flags = language_flags(args.languages)
+        argv += ["--languages", ",".join(flags[1::2])]
+    elif args.corpus != "embedded":
+        argv += ["--corpus", str(Path(args.corpus).absolute()) if Path(args.corpus).exists() else args.corpus]
+    for flag, value in (("--pairs", args.pairs), ("--align-blocks", args.align_blocks),
+                        ("--per-device-batch", args.per_device_batch)):  # fmt: skip
+        if value is not None:
+            argv += [flag, str(Path(value).absolute()) if flag == "--pairs" else str(value)]
+    if args.ten_languages:
+        argv.append("--ten-languages")
+    return [*argv, "--", *args.run_args] if args.run_args else argv
+
+
 def run_reproduce(args: argparse.Namespace) -> int:
     from .reproduce import run_grid
 
@@ -48,8 +78,27 @@ def run_reproduce(args: argparse.Namespace) -> int:
         pairs=args.pairs,
         gpus_per_run=args.gpus_per_run,
         per_device_batch=args.per_device_batch,
+        launcher=args.launcher,
+        step="prepare" if args.prepare_only else "report" if args.report_only else "all",
+        slurm={
+            "partition": args.partition,
+            "time": args.time,
+            "account": args.account,
+            "gpu_memory_gb": args.gpu_memory_gb,
+        },
+        reproduce_argv=_reproduce_argv(args),
     )
-    if args.dry_run:
+    if args.launcher == "slurm" and not args.dry_run:
+        print(
+            f"wrote {results['slurm']}/: {len(results['runs'])} runs; submit with: bash {results['slurm']}/submit.sh"
+        )
+        return 0
+    if args.prepare_only:
+        print(f"corpora of {len(results['runs'])} runs prepared in {args.output}")
+        return 0
+    if args.dry_run and args.launcher == "slurm":
+        for name, text in results["slurm"].items():
+            print(f"# ---- {name}\n{text}")
         for run in results["runs"]:
             print(run["command"])
         print(f"plan: {args.output}/plan.json ({len(results['runs'])} runs, nothing trained)")
@@ -178,6 +227,25 @@ def build_parser() -> argparse.ArgumentParser:
     rep.add_argument(
         "--align-blocks", "--align_blocks", type=int, default=None, help="parallel blocks for the final alignment"
     )
+    rep.add_argument(
+        "--launcher",
+        default="local",
+        help="local (default: train here) or slurm (write OUTPUT/slurm/: a job array of the runs, the corpus and "
+        "report steps, and submit.sh)",
+    )
+    rep.add_argument("--partition", default=None, help="slurm: the partition of the jobs")
+    rep.add_argument("--time", default=None, help="slurm: each job's time limit, e.g. 24:00:00")
+    rep.add_argument("--account", default=None, help="slurm: the account to charge")
+    rep.add_argument(
+        "--gpu-memory-gb",
+        "--gpu_memory_gb",
+        type=float,
+        default=80,
+        help="slurm: the cluster GPUs' memory, for the per-device batch (default: 80)",
+    )
+    steps = rep.add_mutually_exclusive_group()
+    steps.add_argument("--prepare-only", "--prepare_only", action="store_true", help="only build the corpora")
+    steps.add_argument("--report-only", "--report_only", action="store_true", help="only analyse finished runs")
     rep.add_argument(
         "--lengths",
         default="1",

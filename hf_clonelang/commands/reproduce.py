@@ -41,6 +41,7 @@ from ..errors import ConfigError
 from ..training.recipes import CPU_RECIPE, PAPER_MODEL, PAPER_RECIPE
 from .parser import collect_repeated, flag_value
 from .placement import GpuHost, device_slots, fit_batch, gpu_host, launch_command
+from .slurm import slurm_scripts, write_slurm_scripts
 
 logger = logging.getLogger(__name__)
 
@@ -103,6 +104,8 @@ SCALES: dict[str, Scale] = {
 per language, with monolingual references at the fractions of its notebook plus 1.5× and 2×. The CPU scales are the
 smallest that showed both TEff and the alignment effect on a 2-core CPU (4 × 128, ~2M tokens; docs/reproduction.md)."""
 
+LAUNCHERS = ("local", "slurm")
+STEPS = ("all", "prepare", "report")
 GRID_FLAGS = ("output_dir", "language_schedule", "num_languages", "max_steps", "seed", "resume_from_checkpoint")
 """Flags every run gets from the grid itself: extra run flags may not change them."""
 
@@ -339,6 +342,10 @@ def run_grid(
     pairs: str | None = None,
     gpus_per_run: int = 1,
     per_device_batch: int | None = None,
+    launcher: str = "local",
+    step: str = "all",
+    slurm: dict[str, Any] | None = None,
+    reproduce_argv: Sequence[str] = (),
 ) -> dict[str, Any]:
     """Train every run of the grid that is not finished yet, then analyse the grid and write the report.
 
@@ -346,7 +353,10 @@ def run_grid(
     points; ``extra_args`` go to every run's command line (an ablation is one command); ``dry_run`` writes
     ``plan.json`` (every run's resolved arguments) and trains nothing. On GPUs, every run gets ``gpus_per_run``
     GPUs of its own and the scale's global batch split as `plan_devices` says. ``languages`` (``en=TEXT,fr=TEXT``) runs
-    the real-language grid instead, aligned on the translation pairs of ``pairs``."""
+    the real-language grid instead, aligned on the translation pairs of ``pairs``. ``launcher="slurm"`` writes job
+    scripts for a cluster instead of training here (`slurm.slurm_scripts`; ``slurm``: partition, time, account,
+    gpu_memory_gb; ``reproduce_argv``: this command line, for the scripts' prepare and report steps); ``step``
+    ``prepare`` only builds the corpora, ``report`` only analyses finished runs."""
     import datasets
     from tqdm.auto import tqdm
 
@@ -354,6 +364,8 @@ def run_grid(
 
     if scale_name not in SCALES:
         raise ConfigError(f"--scale {scale_name!r} is not allowed: use one of {', '.join(SCALES)}")
+    if launcher not in LAUNCHERS:
+        raise ConfigError(f"--launcher {launcher!r} is not allowed: use {' or '.join(LAUNCHERS)}")
     if not seeds:
         raise ConfigError("--seeds needs at least one seed")
     lengths = _check_lengths(lengths)
@@ -382,16 +394,29 @@ def run_grid(
             f"{scale.budget_tokens:,}",
             scale.vocab_size,
         )
-    slots, split = plan_devices(scale, runs, jobs, gpus_per_run, per_device_batch)
+    slurm = dict(slurm or {})
+    if step not in STEPS:
+        raise ConfigError(f"step={step!r} is not allowed: use {', '.join(STEPS)}")
+    if launcher == "slurm" or step != "all":  # the cluster's GPUs, not this host's (the batch split is recorded)
+        host = GpuHost(gpus_per_run, int(float(slurm.get("gpu_memory_gb") or 80) * 2**30))
+        slots, split = [None], fit_batch(
+            scale.batch, gpus_per_run, host.memory, scale.model, scale.block_size,
+            scale.vocab_size * max(r.num_languages for r in runs), per_device_batch,
+        )  # fmt: skip
+    else:
+        slots, split = plan_devices(scale, runs, jobs, gpus_per_run, per_device_batch)
     extra = _check_extra_args(extra_args, scale, processes=gpus_per_run, batch=split)
+    argvs = [r.args(scale, flags, out, cache, extra, split) for r in runs]
     if dry_run:
-        argvs = [r.args(scale, flags, out, cache, extra, split) for r in runs]
-        return write_plan(out, scale_name, corpus, runs, argvs, gpus_per_run)
+        plan = write_plan(out, scale_name, corpus, runs, argvs, gpus_per_run)
+        if launcher == "slurm":
+            plan["slurm"] = slurm_scripts(out, runs, argvs, list(reproduce_argv), gpus_per_run, slurm)
+        return plan
     settings = {"scale": scale_name, "corpus": corpus, "scale_settings": asdict(scale), "extra_args": list(extra),
                 "batch_split": list(split or (scale.batch, 1)), "gpus_per_run": gpus_per_run}  # fmt: skip
     settings_path = out / "reproduce.json"
     if settings_path.is_file():
-        previous = json.loads(settings_path.read_text())
+        previous = {"batch_split": [scale.batch, 1], "gpus_per_run": 1, **json.loads(settings_path.read_text())}
         if {k: previous.get(k) for k in settings} != json.loads(json.dumps(settings, default=str)):
             raise ConfigError(
                 f"{out} holds a grid of other settings ({previous.get('scale')}, {previous.get('corpus')}, "
@@ -400,8 +425,17 @@ def run_grid(
     (out / "logs").mkdir(parents=True, exist_ok=True)
     record = {**settings, "seeds": list(seeds), "ten_languages": ten_languages, "lengths": list(lengths)}
     settings_path.write_text(json.dumps(record, indent=2, default=str) + "\n")
+    if launcher == "slurm":
+        folder = write_slurm_scripts(out, slurm_scripts(out, runs, argvs, list(reproduce_argv), gpus_per_run, slurm))
+        return {"runs": [r.name for r in runs], "slurm": str(folder)}
     todo = [r for r in runs if not _finished(out / "runs" / r.name)]
+    if step == "report" and todo:
+        raise ConfigError(
+            f"{len(todo)} run(s) are not finished ({', '.join(r.name for r in todo[:5])}): no report yet"
+        )
     _prepare_corpora({(r.num_languages, r.vocab_mode): r.args(scale, flags, out, cache, extra) for r in todo})
+    if step == "prepare":
+        return {"runs": [r.name for r in runs], "prepared": True}
     jobs = len(slots)
     free: queue.Queue = queue.Queue()
     for index, devices in enumerate(slots):
