@@ -96,8 +96,8 @@ def run_reproduce(args: argparse.Namespace) -> int:
     if args.prepare_only:
         print(f"corpora of {len(results['runs'])} runs prepared in {args.output}")
         return 0
-    if args.dry_run and args.launcher == "slurm":
-        for name, text in results["slurm"].items():
+    if args.dry_run:
+        for name, text in results.get("slurm", {}).items():
             print(f"# ---- {name}\n{text}")
         for run in results["runs"]:
             print(run["command"])
