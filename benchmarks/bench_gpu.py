@@ -118,7 +118,7 @@ def run_case(preset: str, languages: int, cli: argparse.Namespace, out: str) -> 
     data = {
         "block": block,
         "blocks": Dataset.from_dict({"input_ids": base.tolist()}),
-        "plain": Dataset.from_dict({"input_ids": joint.tolist(), "labels": joint.tolist()}).with_format("torch"),
+        "plain": Dataset.from_dict({"input_ids": joint.tolist(), "labels": joint.tolist()}),
     }
     on_gpu = torch.cuda.is_available()
     kernel = attention_kernel("auto") if on_gpu else "sdpa"
