@@ -397,12 +397,13 @@ def run_grid(
     slurm = dict(slurm or {})
     if step not in STEPS:
         raise ConfigError(f"step={step!r} is not allowed: use {', '.join(STEPS)}")
-    if launcher == "slurm" or step != "all":  # the cluster's GPUs, not this host's (the batch split is recorded)
-        host = GpuHost(gpus_per_run, int(float(slurm.get("gpu_memory_gb") or 80) * 2**30))
-        slots, split = [None], fit_batch(
-            scale.batch, gpus_per_run, host.memory, scale.model, scale.block_size,
-            scale.vocab_size * max(r.num_languages for r in runs), per_device_batch,
-        )  # fmt: skip
+    recorded = out / "reproduce.json"
+    if launcher == "slurm":  # the cluster's GPUs, not this host's
+        cluster = GpuHost(gpus_per_run, int(float(slurm.get("gpu_memory_gb") or 80) * 2**30))
+        slots, split = plan_devices(scale, runs, None, gpus_per_run, per_device_batch, host=cluster)
+    elif step != "all" and recorded.is_file():  # a step of a grid planned before: its batch split as recorded
+        per_device, accumulation = json.loads(recorded.read_text()).get("batch_split") or (scale.batch, 1)
+        slots, split = [None], None if (per_device, accumulation) == (scale.batch, 1) else (per_device, accumulation)
     else:
         slots, split = plan_devices(scale, runs, jobs, gpus_per_run, per_device_batch)
     extra = _check_extra_args(extra_args, scale, processes=gpus_per_run, batch=split)
@@ -414,7 +415,7 @@ def run_grid(
         return plan
     settings = {"scale": scale_name, "corpus": corpus, "scale_settings": asdict(scale), "extra_args": list(extra),
                 "batch_split": list(split or (scale.batch, 1)), "gpus_per_run": gpus_per_run}  # fmt: skip
-    settings_path = out / "reproduce.json"
+    settings_path = recorded
     if settings_path.is_file():
         previous = {"batch_split": [scale.batch, 1], "gpus_per_run": 1, **json.loads(settings_path.read_text())}
         if {k: previous.get(k) for k in settings} != json.loads(json.dumps(settings, default=str)):

@@ -47,6 +47,10 @@ def test_the_slurm_scripts_are_valid_bash_and_name_every_run_once(tmp_path, caps
     submit = (folder / "submit.sh").read_text()
     assert submit.count("sbatch --parsable") == 3 and "--dependency=afterok:$RUNS" in submit
     assert not (out / "runs").exists()  # nothing trained here
+    capsys.readouterr()
+    step = ["reproduce", "--scale", "small", "--seeds", "0,1", "--output", str(out), "--gpus-per-run", "2"]
+    assert main([*step, "--report-only", "--", "--logging_steps", "50"]) == 2  # the same grid, as recorded ...
+    assert f"{len(names)} run(s) are not finished" in capsys.readouterr().err  # ... waiting for its runs
 
 
 def test_dry_run_shows_the_scripts_and_writes_only_the_plan(tmp_path, capsys):
