@@ -8,8 +8,8 @@ Launch it as ``accelerate launch run_clm_imbalance.py [args | config.yaml [args]
 Data: the embedded stories by default; any `load_dataset` source or local files as base text (clone mode: base
 blocks put into the sampled language); real languages, a text each (``--language en=TEXT --language fr=TEXT``,
 each its own tokenizer in a disjoint or anchored joint vocabulary: pool mode); or an already built corpus, a folder
-or Hub repo plus config (pool mode: the rows keep their languages). ``--push_to_hub`` is Trainer's: checkpoint pushes during training
-(``--hub_strategy``), and the final push once the run folder is complete.
+or Hub repo plus config (pool mode: the rows keep their languages). ``--push_to_hub`` is Trainer's: checkpoint
+pushes during training (``--hub_strategy``), and the final push once the run folder is complete.
 """
 
 from __future__ import annotations
