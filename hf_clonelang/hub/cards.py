@@ -233,6 +233,8 @@ def render_model_card(run_dir: str | Path, repo_id: str | None = None) -> str:
         efficiency_fit=_efficiency_fit(efficiency.get("fits", {})),
         alignment=align_rows,
         alignment_blocks=next(iter(alignment.values()), {}).get("blocks", "?"),
+        alignment_pairs=next(iter(alignment.values()), {}).get("pairs"),
+        pairs_file=next(iter(alignment.values()), {}).get("pairs_file"),
         repo_or_path=repo_id or str(run),
         citation=CITATION,
     )

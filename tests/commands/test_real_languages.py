@@ -72,7 +72,9 @@ def test_train_on_it_with_alignment_on_pairs_then_align_the_run(corpus, capsys):
     assert -1 <= metrics["eval_L1_L2_hidden_cosine"] <= 1 and "eval_L1_L2_gradient_cosine" in metrics
     info = json.loads((run / "run_info.json").read_text())
     assert info["tokenizer"]["kind"] == "joint" and info["tokenizer"]["vocab_mode"] == "anchored"
-    assert "**2 real languages**" in (run / "README.md").read_text()
+    card = (run / "README.md").read_text()
+    assert "**2 real languages**" in card and "held-out text of its own" in card
+    assert "On 6 translation pairs, with the paper's token matching" in card
     history = [json.loads(line) for line in (run / "alignment_history.jsonl").read_text().splitlines()]
     assert history[-1]["report"]["L1-L2"]["matching"] == "hungarian" and history[-1]["report"]["L1-L2"]["pairs"] == 6
     assert isinstance(load_language_tokenizer(run), JointTokenizer)
