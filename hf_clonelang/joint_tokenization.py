@@ -79,10 +79,13 @@ class JointTokenizer:
         """Rows already in ``language`` stay as they are (the collator's contract): real languages cannot be moved
         into one another, so ids that ``language`` cannot produce are an error."""
         values = np.asarray(ids)
-        if values.size and not np.isin(values, self.ids_of(language)).all():
-            bad = int(values[~np.isin(values, self.ids_of(language))].ravel()[0])
+        member = self.layout.members[self._check(language) - 1]
+        inside = (values >= 0) & (values < member.size)
+        outside = ~inside | ~member[np.where(inside, values, 0)]
+        if outside.any():  # one table lookup per id: this runs on every batch
             raise ConfigError(
-                f"id {bad} is not in L{language}'s vocabulary: rows of real languages keep their own language"
+                f"id {int(values[outside][0])} is not in L{language}'s vocabulary: rows of real languages keep their "
+                "own language"
             )
         return ids
 

@@ -76,6 +76,11 @@ class JointLayout:
         self.vocab_size = len(owners)
         self.pad_id = pad_id
         self.num_shared = [int(np.sum(self.owner[t] == SHARED)) for t in self.to_joint]
+        self.members = []  # per language, which joint ids it can produce (a lookup table, built once)
+        for table in self.to_joint:
+            member = np.zeros(self.vocab_size, dtype=bool)
+            member[table] = True
+            self.members.append(member)
 
     # ------------------------------------------------------------------ maps
     def check_language(self, language: int) -> None:
@@ -110,7 +115,7 @@ class JointLayout:
     def ids_of(self, language: int) -> np.ndarray:
         """Every joint id language ``language`` can produce, sorted (its own and the ones it shares)."""
         self.check_language(language)
-        return np.unique(self.to_joint[language - 1])
+        return np.flatnonzero(self.members[language - 1])
 
     def describe(self) -> str:
         """One line for cards and logs: mode, sizes, shared pieces."""

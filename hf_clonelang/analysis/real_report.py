@@ -14,8 +14,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from ..errors import ConfigError
-from .efficiency import ESTIMATORS, PowerLaw, monolingual_curves
+from .efficiency import PowerLaw
 from .report import (
     PAPER_DATA,
     SHORT,
@@ -24,6 +23,7 @@ from .report import (
     analyse_run,
     by_setting,
     cached_alignment,
+    monolingual_fit,
     report_template,
     scale_context,
 )
@@ -55,18 +55,7 @@ def analyse_real(
     }
     for k, name in enumerate(names, 1):
         mono = sorted((r.fraction, _load(out / "runs" / r.name)[f"eval_L{k}_ppl"]) for r in runs if _mono_of(r, k))
-        try:
-            curves = monolingual_curves([f for f, _ in mono], [p for _, p in mono])
-        except ConfigError as err:  # too few points, or a curve that does not fall: no TEff for this language
-            curves = {estimator: err for estimator in ESTIMATORS}
-        laws[k] = {n: c for n, c in curves.items() if isinstance(c, PowerLaw)}
-        power = laws[k].get("power-law")
-        results["monolingual"][name] = [
-            {"fraction": f, "tokens": round(f * budget), "ppl": p, "power_law_ppl": _maybe(power, f)} for f, p in mono
-        ]
-        results["fits"][name] = {
-            n: c.to_dict() if isinstance(c, PowerLaw) else {"error": str(c)} for n, c in curves.items()
-        }
+        laws[k], results["monolingual"][name], results["fits"][name] = monolingual_fit(mono, budget)
     aligner = _pair_aligner(pairs, align_blocks, scale.gradient_pairs) if pairs else None
     for r in multi:
         results["runs"][r.name] = analyse_run(out / "runs" / r.name, r, laws.get, budget, aligner)
@@ -79,10 +68,6 @@ def analyse_real(
 
 def _mono_of(spec: Any, language: int) -> bool:
     return spec.kind == "mono" and getattr(spec, "language", 1) == language
-
-
-def _maybe(law: PowerLaw | None, fraction: float) -> float | None:
-    return None if law is None else float(law.ppl(fraction))
 
 
 def _pair_aligner(pairs: str, align_blocks: int, gradient_pairs: int) -> Any:

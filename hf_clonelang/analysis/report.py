@@ -88,30 +88,16 @@ def analyse(out: Path, scale: Any, runs: list[Any], align_blocks: int, pairs: st
 
         return analyse_real(out, scale, runs, align_blocks, pairs)
     budget = scale.budget_tokens
-    mono = sorted((r.fraction, _load(out / "runs" / r.name)) for r in runs if r.kind == "mono")
-    fractions = [f for f, _ in mono]
-    ppls = [res["eval_L1_ppl"] for _, res in mono]
-    try:
-        curves = monolingual_curves(fractions, ppls)
-    except ConfigError as err:  # too few points, or a curve that does not fall: no TEff at all
-        curves = {name: err for name in ESTIMATORS}
-    laws = {name: c for name, c in curves.items() if isinstance(c, PowerLaw)}
+    mono = sorted((r.fraction, _load(out / "runs" / r.name)["eval_L1_ppl"]) for r in runs if r.kind == "mono")
+    laws, rows, fits = monolingual_fit(mono, budget)
     results: dict[str, Any] = {
         "budget_tokens": budget,
         "estimators": {
             "power-law": "the paper's: 1/PPL = c - a·x^-b fitted to the monolingual runs, inverted",
             "loglog-interpolation": "log PPL linear in log x between the monolingual points",
         },
-        "monolingual": [
-            {
-                "fraction": f,
-                "tokens": round(f * budget),
-                "ppl": p,
-                "power_law_ppl": float(laws["power-law"].ppl(f)) if "power-law" in laws else None,
-            }
-            for f, p in zip(fractions, ppls, strict=True)
-        ],
-        "fits": {name: c.to_dict() if isinstance(c, PowerLaw) else {"error": str(c)} for name, c in curves.items()},
+        "monolingual": rows,
+        "fits": fits,
         "runs": {},
     }
     for r in runs:
@@ -125,6 +111,31 @@ def analyse(out: Path, scale: Any, runs: list[Any], align_blocks: int, pairs: st
     figures = _figures(out, results, laws)
     (out / "report.md").write_text(render_report(results, scale, figures))
     return results
+
+
+def monolingual_fit(
+    points: list[tuple[float, float]], budget: float
+) -> tuple[dict[str, PowerLaw], list[dict[str, Any]], dict[str, Any]]:
+    """The monolingual curve of (fraction of the budget, PPL) ``points`` by both estimators: the curves that fit
+    (none when there are too few points or the PPL does not fall), the table rows (with the power law's PPL at each
+    point) and every estimator's fit or error, as ``results.json`` keeps them."""
+    try:
+        curves = monolingual_curves([f for f, _ in points], [p for _, p in points])
+    except ConfigError as err:  # too few points, or a curve that does not fall: no TEff at all
+        curves = {name: err for name in ESTIMATORS}
+    laws = {name: c for name, c in curves.items() if isinstance(c, PowerLaw)}
+    power = laws.get("power-law")
+    rows = [
+        {
+            "fraction": f,
+            "tokens": round(f * budget),
+            "ppl": p,
+            "power_law_ppl": None if power is None else float(power.ppl(f)),
+        }
+        for f, p in points
+    ]
+    fits = {name: c.to_dict() if isinstance(c, PowerLaw) else {"error": str(c)} for name, c in curves.items()}
+    return laws, rows, fits
 
 
 def analyse_run(run_dir: Path, spec: Any, laws_of: Any, budget: float, aligner: Any = None) -> dict[str, Any]:

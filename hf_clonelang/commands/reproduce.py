@@ -242,24 +242,19 @@ def real_grid(
 
 def language_flags(languages: str) -> tuple[list[str], list[str]]:
     """``en=PATH,fr=PATH`` as the names and the training script's ``--language`` flags (local paths absolute)."""
+    from ..data.arguments import split_language
+    from ..data.base_text import looks_like_file
+
     names, flags = [], []
     for item in languages.split(","):
-        name, sep, text = item.partition("=")
-        if not sep or not name or not text:
-            raise ConfigError(
-                f"--languages {languages!r} is not allowed: give NAME=TEXT,NAME=TEXT (e.g. en=a.txt,fr=b.txt)"
-            )
+        name, text = split_language(item, "--languages")
         if os.path.exists(text):
             text = os.path.abspath(text)
-        elif _looks_local(text):
+        elif looks_like_file(text):
             raise ConfigError(f"--languages: the text of {name}, {text!r}, does not exist")
         names.append(name)
         flags += ["--language", f"{name}={text}"]
     return names, flags
-
-
-def _looks_local(text: str) -> bool:
-    return text.startswith((".", "/", "~")) or text.endswith((".txt", ".gz", ".jsonl", ".json", ".parquet"))
 
 
 def corpus_flags(corpus: str) -> list[str]:

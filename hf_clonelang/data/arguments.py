@@ -129,7 +129,7 @@ class CorpusArguments:
 
     def _check_languages(self) -> None:
         """``--language NAME=TEXT`` pairs: two or more, each name once, and no option that only clones have."""
-        names = [self._split_language(spec, "--language")[0] for spec in self.language]
+        names = [split_language(spec, "--language")[0] for spec in self.language]
         if len(names) < 2:
             raise ConfigError(
                 f"--language {' '.join(self.language)}: give two or more real languages, one --language NAME=TEXT each"
@@ -148,7 +148,7 @@ class CorpusArguments:
         clone_only = [f"--{n} {getattr(self, n)}" for n in CLONE_ONLY if getattr(self, n) != defaults[n].default]
         if clone_only:
             raise ConfigError(f"{', '.join(clone_only)} applies to cloned languages only, not with --language")
-        given = dict(self._split_language(s, "--language_tokenizer") for s in self.language_tokenizer or ())
+        given = dict(split_language(s, "--language_tokenizer") for s in self.language_tokenizer or ())
         unknown = sorted(set(given) - set(names))
         if unknown:
             raise ConfigError(
@@ -160,19 +160,10 @@ class CorpusArguments:
                 "piece: give each language its own (--language_tokenizer NAME=...) or use --vocab_mode disjoint"
             )
 
-    @staticmethod
-    def _split_language(spec: str, flag: str) -> tuple[str, str]:
-        name, sep, value = str(spec).partition("=")
-        if not sep or not _NAME.match(name) or not value:
-            raise ConfigError(
-                f"{flag} {spec!r} is not allowed: give NAME=VALUE, NAME a letter then letters, digits, - or _"
-            )
-        return name, value
-
     @property
     def languages(self) -> list[tuple[str, str]]:
         """The real languages as (name, text), in the order given ([] for cloned corpora)."""
-        return [self._split_language(spec, "--language") for spec in self.language or ()]
+        return [split_language(spec, "--language") for spec in self.language or ()]
 
     @classmethod
     def building_options(cls) -> list[str]:
@@ -268,7 +259,7 @@ class CorpusArguments:
                 f"num_languages={num_languages} but {len(languages)} languages are given with --language: "
                 f"use --num_languages {len(languages)}"
             )
-        given = dict(self._split_language(s, "--language_tokenizer") for s in self.language_tokenizer or ())
+        given = dict(split_language(s, "--language_tokenizer") for s in self.language_tokenizer or ())
         return RealCorpusConfig(
             names=tuple(n for n, _ in languages),
             bases=tuple(self.base_corpus(_text(text)) for _, text in languages),
@@ -303,6 +294,16 @@ class CorpusArguments:
         if not self.language:  # clones: any block goes into the sampled language
             dsd["train"] = dsd["train"].remove_columns(["language"])
         return dsd, builder.tokenizer
+
+
+def split_language(spec: str, flag: str) -> tuple[str, str]:
+    """``NAME=VALUE`` (a language and its text or tokenizer) as (name, value); ``flag`` names it in the error."""
+    name, sep, value = str(spec).partition("=")
+    if not sep or not _NAME.match(name) or not value:
+        raise ConfigError(
+            f"{flag} {spec!r} is not allowed: give NAME=VALUE, NAME a letter then letters, digits, - or _"
+        )
+    return name, value
 
 
 def _text(spec: str) -> str | list[str]:

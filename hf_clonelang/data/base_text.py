@@ -65,7 +65,7 @@ class BaseCorpus:
             missing = next(x for x in items if not os.path.isfile(x))
             raise ConfigError(f"base file {missing!r} does not exist: several bases must all be local files")
         item = items[0]
-        if not os.path.isdir(item) and _looks_like_file(item):
+        if not os.path.isdir(item) and looks_like_file(item):
             raise ConfigError(f"base file {item!r} does not exist")
         return cls(source=os.path.abspath(item) if os.path.isdir(item) else item, **kwargs)
 
@@ -179,7 +179,8 @@ def _stamp(path: str) -> str:
     return f"{st.st_size}:{st.st_mtime_ns}"
 
 
-def _looks_like_file(item: str) -> bool:
+def looks_like_file(item: str) -> bool:
+    """Whether ``item`` names a local file (a text / JSON / Parquet suffix, or a path), not a dataset name."""
     name = item.lower().removesuffix(".gz")
     return name.endswith(_TEXT_SUFFIXES + _JSON_SUFFIXES + _PARQUET_SUFFIXES) or item.startswith(("/", ".", "~"))
 
