@@ -9,7 +9,7 @@
    `ImbalanceTrainer.evaluate()` with ``alignment_blocks=32`` next to the same evaluation with it off
    (2 languages x 256 held-out blocks).
 3. Maximum-weight matching of the same 256 x 256 similarity matrices with scipy's Hungarian algorithm
-   (`hf_clonelang.alignment.max_weight_matching`) and with `networkx.max_weight_matching` (the original code's
+   (`hf_clonelang.analysis.alignment.max_weight_matching`) and with `networkx.max_weight_matching` (the original code's
    choice), as a ratio; both matchings' total weights are checked to be equal.
 """
 
@@ -59,7 +59,7 @@ def alignment_per_1k(preset: str, blocks: int) -> float:
     from transformers import AutoModelForCausalLM
 
     from hf_clonelang import BaseCorpus, ClonedTokenizer, train_byte_level_bpe
-    from hf_clonelang.alignment import alignment_report
+    from hf_clonelang.analysis.alignment import alignment_report
     from hf_clonelang.training.modeling import gpt2_config
 
     base = train_byte_level_bpe(BaseCorpus(max_documents=2000).texts(), 1024)
@@ -74,7 +74,7 @@ def alignment_per_1k(preset: str, blocks: int) -> float:
 def matching(matrices: int, size: int) -> tuple[float, float]:
     import networkx as nx
 
-    from hf_clonelang.alignment import max_weight_matching
+    from hf_clonelang.analysis.alignment import max_weight_matching
 
     rng = np.random.default_rng(0)
     scipy_s, nx_s = [], []

@@ -20,11 +20,11 @@ from .data.pairs import read_pairs
 from .data.real_builder import RealCorpusBuilder, RealCorpusConfig
 from .data.tokenizers import train_byte_level_bpe
 from .errors import ConfigError
-from .joint_tokenization import JointTokenizer
-from .language_tokenizer import LanguageTokenizer, load_language_tokenizer
-from .tokenization import ClonedTokenizer
+from .tokenization.clone_layout import SHARED
+from .tokenization.cloned_tokenizer import ClonedTokenizer
+from .tokenization.joint_tokenizer import JointTokenizer
+from .tokenization.language_tokenizer import LanguageTokenizer, load_language_tokenizer
 from .training.schedules import LanguageSchedule
-from .vocab import SHARED
 
 _LAZY = {
     "AlignmentCallback": "analysis.callback",

@@ -1,8 +1,10 @@
-"""Shared fixtures: a tiny byte-level BPE trained on embedded stories, and small corpus settings."""
+"""Shared fixtures: a tiny byte-level BPE trained on embedded stories, small corpus settings, and the local
+stand-in Hub (`hub` for one test, `module_hub` for a module; both from `toolkit.local_hub`)."""
 
 import os
 
 import pytest
+from toolkit import local_hub
 
 os.environ.setdefault("HF_DATASETS_DISABLE_PROGRESS_BARS", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
@@ -46,3 +48,19 @@ def tiny_corpus(tmp_path_factory):
     )
     builder.download_and_prepare()
     return builder.as_dataset(), builder.cloned_tokenizer
+
+
+@pytest.fixture
+def hub(tmp_path):
+    """A local stand-in Hub for one test (see `toolkit.local_hub`)."""
+    with local_hub(tmp_path / "hub") as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def module_hub(tmp_path_factory):
+    """A local stand-in Hub shared by a module's tests, e.g. to push one run and read it back many ways. Its Hub
+    requests time out after 2 s (``HF_CLONELANG_HUB_TIMEOUT``), so that a fault that delays an answer ends in
+    seconds."""
+    with local_hub(tmp_path_factory.mktemp("hub"), HF_CLONELANG_HUB_TIMEOUT="2") as server:
+        yield server

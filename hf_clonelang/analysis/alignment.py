@@ -39,7 +39,7 @@ import torch
 import torch.nn.functional as F
 
 from ..common import block_mean
-from ..tokenization import ClonedTokenizer
+from ..tokenization.cloned_tokenizer import ClonedTokenizer
 
 _LAYER = re.compile(r"\.(?:h|layers|layer|blocks)\.(\d+)\.")
 _EMBEDDING_NAMES = ("wte", "embed_tokens", "word_embeddings", "lm_head", "embed_out")

@@ -26,7 +26,7 @@ from transformers import TrainerCallback
 
 from ..common import METRIC_LOSS, RunFiles
 from ..errors import ConfigError
-from ..tokenization import ClonedTokenizer
+from ..tokenization.cloned_tokenizer import ClonedTokenizer
 from .alignment import alignment_report, summarize
 from .translation import pair_alignment
 

@@ -36,6 +36,8 @@ from ..errors import ConfigError
 
 MAX_RELATIVE_ERROR = 0.05
 """A power-law fit whose PPL misses a point by more than this (relative) is not acceptable."""
+MIN_EXPONENT = 0.02
+"""A power-law fit whose exponent b is not above this has collapsed (step-starved runs): not acceptable."""
 
 ESTIMATORS = ("power-law", "loglog-interpolation")
 """The monolingual-curve estimators, the paper's first."""
@@ -144,10 +146,11 @@ def fit_power_law(
     if failure is None:
         law = PowerLaw(x, y, a, b, c)
         law.relative_errors = (np.asarray(law.ppl(x)) - y) / y
-        if law.max_relative_error <= max_relative_error and b > 0.02:
+        if law.max_relative_error <= max_relative_error and b > MIN_EXPONENT:
             return law
         law.acceptable = False
-        law.note = f"it misses a point by {law.max_relative_error:.1%}" if b > 0.02 else f"it collapsed (b = {b:.3g})"
+        collapsed = b <= MIN_EXPONENT
+        law.note = f"it collapsed (b = {b:.3g})" if collapsed else f"it misses a point by {law.max_relative_error:.1%}"
         if not fallback:
             return law
         failure = f"the power law was not acceptable: {law.note}"
@@ -199,6 +202,18 @@ def _points(fractions: Sequence[float], ppls: Sequence[float]) -> tuple[np.ndarr
     return x, y
 
 
+FIT_C0_MARGIN = 1.05
+"""The initial guess of c, the limit of 1/PPL: this much above the best measured 1/PPL."""
+FIT_B0 = 0.5
+"""The initial guess of the exponent b."""
+FIT_A0_FLOOR = 1e-6
+"""The initial guess of a is at least this (a > 0: the curve rises)."""
+FIT_B_MAX = 10.0
+"""The upper bound of the exponent b in the fit (a, c >= 0, 0 <= b <= this)."""
+FIT_MAX_EVALUATIONS = 20_000
+"""`curve_fit`'s budget of function evaluations."""
+
+
 def _fit(x: np.ndarray, y: np.ndarray) -> tuple[float, float, float, str | None]:
     from scipy.optimize import curve_fit
 
@@ -206,15 +221,14 @@ def _fit(x: np.ndarray, y: np.ndarray) -> tuple[float, float, float, str | None]
         return c - a * x ** (-b)
 
     inv = 1.0 / y
-    c0 = inv.max() * 1.05
-    b0 = 0.5
-    a0 = max((c0 - inv[0]) * x[0] ** b0, 1e-6)
+    c0 = inv.max() * FIT_C0_MARGIN
+    b0 = FIT_B0
+    a0 = max((c0 - inv[0]) * x[0] ** b0, FIT_A0_FLOOR)
+    bounds = ((0, 0, 0), (np.inf, FIT_B_MAX, np.inf))
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            (a, b, c), _ = curve_fit(
-                model, x, inv, p0=(a0, b0, c0), bounds=((0, 0, 0), (np.inf, 10.0, np.inf)), maxfev=20_000
-            )
+            (a, b, c), _ = curve_fit(model, x, inv, p0=(a0, b0, c0), bounds=bounds, maxfev=FIT_MAX_EVALUATIONS)
     except (RuntimeError, ValueError) as err:
         return math.nan, math.nan, math.nan, f"the power-law fit failed ({err})"
     return float(a), float(b), float(c), None

@@ -14,7 +14,7 @@ import torch
 
 from ..common import RunFiles
 from ..errors import ConfigError
-from ..language_tokenizer import LanguageTokenizer, load_language_tokenizer
+from ..tokenization.language_tokenizer import LanguageTokenizer, load_language_tokenizer
 
 
 def resolve_run(path_or_repo: str | os.PathLike, revision: str | None = None, token: str | None = None) -> Path:

@@ -14,9 +14,9 @@ from typing import Any
 
 from ..data.arguments import CorpusArguments
 from ..errors import ConfigError
+from ..parser import parse_dataclasses
 from ..scratch import scratch_dir
 from .checks import check_config_name, check_repo_id, check_writable_folder
-from .parser import parse_dataclasses
 
 
 @dataclass

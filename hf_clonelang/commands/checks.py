@@ -13,7 +13,7 @@ from pathlib import Path
 
 from ..common import RunFiles
 from ..errors import ConfigError
-from ..verify import file_damage
+from ..hub.verify import file_damage
 
 logger = logging.getLogger(__name__)
 
@@ -93,7 +93,7 @@ def complete_checkpoint(output_dir: str | os.PathLike) -> str | None:
 
 
 def check_checkpoint_files(checkpoint: str | os.PathLike) -> None:
-    """The files a resume loads are whole (`verify.file_damage`: the state parses, weight headers load, torch
+    """The files a resume loads are whole (`hub.verify.file_damage`: the state parses, weight headers load, torch
     archives have their directory); one line naming a damaged file otherwise."""
     folder = Path(checkpoint)
     for path in sorted(folder.iterdir()):

@@ -12,13 +12,7 @@ from typing import Any
 from ..errors import ConfigError
 from .build import run_build
 from .entry import run_command
-
-
-def _floats(text: str, what: str) -> tuple[float, ...]:
-    try:
-        return tuple(float(x) for x in text.split(","))
-    except ValueError:
-        raise ConfigError(f"{what}={text!r} is not allowed: give a comma-separated list of numbers") from None
+from .reproduce import run_reproduce
 
 
 def _ints(text: str, what: str) -> tuple[int, ...]:
@@ -26,85 +20,6 @@ def _ints(text: str, what: str) -> tuple[int, ...]:
         return tuple(int(x) for x in text.split(","))
     except ValueError:
         raise ConfigError(f"{what}={text!r} is not allowed: give a comma-separated list of integers") from None
-
-
-def _reproduce_argv(args: argparse.Namespace) -> list[str]:
-    """This grid's ``reproduce`` command line with absolute paths, for the SLURM scripts' prepare and report steps
-    (the batch split pinned, so that every step resolves the same runs)."""
-    from pathlib import Path
-
-    from .reproduce import language_flags
-
-    argv = ["--scale", args.scale, "--output", str(Path(args.output).absolute()), "--seeds", args.seeds]
-    argv += [
-        "--lengths",
-        args.lengths,
-        "--gpus-per-run",
-        str(args.gpus_per_run),
-        "--gpu-memory-gb",
-        str(args.gpu_memory_gb),
-    ]
-    if args.languages:
-        _, flags = language_flags(args.languages)
-        argv += ["--languages", ",".join(flags[1::2])]
-    elif args.corpus != "embedded":
-        argv += ["--corpus", str(Path(args.corpus).absolute()) if Path(args.corpus).exists() else args.corpus]
-    for flag, value in (("--pairs", args.pairs), ("--align-blocks", args.align_blocks),
-                        ("--per-device-batch", args.per_device_batch)):  # fmt: skip
-        if value is not None:
-            argv += [flag, str(Path(value).absolute()) if flag == "--pairs" else str(value)]
-    if args.ten_languages:
-        argv.append("--ten-languages")
-    return [*argv, "--", *args.run_args] if args.run_args else argv
-
-
-def run_reproduce(args: argparse.Namespace) -> int:
-    from .reproduce import run_grid
-
-    if args.jobs is not None and args.jobs < 1:
-        raise ConfigError(f"--jobs={args.jobs} is not allowed: it must be >= 1")
-    results = run_grid(
-        args.scale,
-        args.corpus,
-        args.output,
-        seeds=_ints(args.seeds, "--seeds"),
-        ten_languages=args.ten_languages,
-        jobs=args.jobs,
-        align_blocks=args.align_blocks,
-        lengths=_floats(args.lengths, "--lengths"),
-        extra_args=args.run_args,
-        dry_run=args.dry_run,
-        languages=args.languages,
-        pairs=args.pairs,
-        gpus_per_run=args.gpus_per_run,
-        per_device_batch=args.per_device_batch,
-        launcher=args.launcher,
-        step="prepare" if args.prepare_only else "report" if args.report_only else "all",
-        slurm={
-            "partition": args.partition,
-            "time": args.time,
-            "account": args.account,
-            "gpu_memory_gb": args.gpu_memory_gb,
-        },
-        reproduce_argv=_reproduce_argv(args),
-    )
-    if args.launcher == "slurm" and not args.dry_run:
-        print(
-            f"wrote {results['slurm']}/: {len(results['runs'])} runs; submit with: bash {results['slurm']}/submit.sh"
-        )
-        return 0
-    if args.prepare_only:
-        print(f"corpora of {len(results['runs'])} runs prepared in {args.output}")
-        return 0
-    if args.dry_run:
-        for name, text in results.get("slurm", {}).items():
-            print(f"# ---- {name}\n{text}")
-        for run in results["runs"]:
-            print(run["command"])
-        print(f"plan: {args.output}/plan.json ({len(results['runs'])} runs, nothing trained)")
-        return 0
-    print(f"report: {args.output}/report.md ({len(results['runs'])} multilingual runs analysed)")
-    return 0
 
 
 def run_align(args: argparse.Namespace) -> int:
@@ -185,84 +100,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     build.set_defaults(func=None)
 
-    rep = sub.add_parser(
+    reproduce = sub.add_parser(
         "reproduce",
-        help="run the paper's grid (monolingual curve, 50/50, 90/10, 0.1_0.9) and write report.md",
-        description="Train the paper's experimental grid at a chosen scale through run_clm_imbalance, skipping runs "
-        "already finished in --output, then write report.md, results.json and figures.",
+        help="run the paper's grid (monolingual curve, 50/50, 90/10, 0.1_0.9) and write report.md; reproduce --help "
+        "lists its flags",
+        add_help=False,  # its arguments are a dataclass, parsed by HfArgumentParser (see commands/reproduce.py)
     )
-    rep.add_argument("--scale", default="cpu-tiny", help="test, cpu-tiny (default), mini, small or medium")
-    rep.add_argument("--corpus", default="embedded", help="embedded, local text files, or a load_dataset name")
-    rep.add_argument("--output", required=True, help="grid folder (resumable)")
-    rep.add_argument(
-        "--languages",
-        default=None,
-        help="real languages instead of clones, NAME=TEXT,NAME=TEXT (e.g. en=en.txt.gz,fr=fr.txt.gz): monolingual "
-        "curves per language, bilingual at p(L2) 0.1/0.5/0.9 and 0.1_0.9, disjoint and anchored",
-    )
-    rep.add_argument("--pairs", default=None, help="with --languages: TSV of translation pairs for the alignment")
-    rep.add_argument("--seeds", default="0", help="seeds of the multilingual runs, e.g. 0,1 (default: 0)")
-    rep.add_argument("--ten-languages", "--ten_languages", action="store_true", help="add the two 10-language runs")
-    rep.add_argument(
-        "--jobs",
-        type=int,
-        default=None,
-        help="runs in parallel (default: one per GPU, each on its own; without GPUs one per CPU core)",
-    )
-    rep.add_argument(
-        "--gpus-per-run",
-        "--gpus_per_run",
-        type=int,
-        default=1,
-        help="GPUs of each run (accelerate launch inside when more than one); runs never share a GPU (default: 1)",
-    )
-    rep.add_argument(
-        "--per-device-batch",
-        "--per_device_batch",
-        type=int,
-        default=None,
-        help="GPU hosts: blocks per device and step; gradient accumulation makes up the scale's batch (default: "
-        "the largest power of two that fits the GPU's memory by an estimate)",
-    )
-    rep.add_argument(
-        "--align-blocks", "--align_blocks", type=int, default=None, help="parallel blocks for the final alignment"
-    )
-    rep.add_argument(
-        "--launcher",
-        default="local",
-        help="local (default: train here) or slurm (write OUTPUT/slurm/: a job array of the runs, the corpus and "
-        "report steps, and submit.sh)",
-    )
-    rep.add_argument("--partition", default=None, help="slurm: the partition of the jobs")
-    rep.add_argument("--time", default=None, help="slurm: each job's time limit, e.g. 24:00:00")
-    rep.add_argument("--account", default=None, help="slurm: the account to charge")
-    rep.add_argument(
-        "--gpu-memory-gb",
-        "--gpu_memory_gb",
-        type=float,
-        default=80,
-        help="slurm: the cluster GPUs' memory, for the per-device batch (default: 80)",
-    )
-    steps = rep.add_mutually_exclusive_group()
-    steps.add_argument("--prepare-only", "--prepare_only", action="store_true", help="only build the corpora")
-    steps.add_argument("--report-only", "--report_only", action="store_true", help="only analyse finished runs")
-    rep.add_argument(
-        "--lengths",
-        default="1",
-        help="budget multipliers of the bilingual runs, e.g. 1,2,4 (the paper's longer training; monolingual points "
-        "up to the longest are added); default: 1",
-    )
-    rep.add_argument(
-        "--dry-run",
-        "--dry_run",
-        action="store_true",
-        help="write OUTPUT/plan.json (every run's resolved arguments) and print each run's command; train nothing",
-    )
-    rep.epilog = (
-        "Flags after -- go to every run's training command, e.g. "
-        "hf-clonelang reproduce --output g -- --tie_word_embeddings true"
-    )
-    rep.set_defaults(func=run_reproduce, run_args=[])
+    reproduce.set_defaults(func=None)
 
     align = sub.add_parser(
         "align",
@@ -328,12 +172,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     args, rest = parser.parse_known_args(argv)
     if args.command == "build":
         return _run(args.command, run_build, rest)
+    if args.command == "reproduce":  # its own parser: the dataclass's flags, --config, and the run flags after --
+        return _run(args.command, run_reproduce, [*rest, "--", *run_args] if run_args else rest)
     if rest:
         parser.error(f"unrecognized arguments: {' '.join(rest)}")
     if run_args:
-        if args.command != "reproduce":
-            parser.error(f"flags after -- are for reproduce only, not {args.command}: {' '.join(run_args)}")
-        args.run_args = run_args
+        parser.error(f"flags after -- are for reproduce only, not {args.command}: {' '.join(run_args)}")
     return _run(args.command, args.func, args)
 
 

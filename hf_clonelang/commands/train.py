@@ -15,6 +15,7 @@ pushes during training (``--hub_strategy``), and the final push once the run fol
 from __future__ import annotations
 
 import json
+import logging
 import os
 import sys
 from pathlib import Path
@@ -23,20 +24,21 @@ from typing import Any
 from ..common import RunFiles
 from ..data.arguments import CorpusArguments
 from ..errors import ConfigError, HubError
-from ..training.arguments import ImbalanceTrainingArguments, ModelArguments
+from ..training.arguments import TRAINING_SCRIPT, ImbalanceTrainingArguments, ModelArguments, parse_training_args
 from .entry import run_command
-from .parser import parse_dataclasses
 
-PROG = "run_clm_imbalance.py"
+PROG = TRAINING_SCRIPT
 RETRY = "the run is saved locally: run the same command again to retry the push"
+LOG_FORMAT = "%(asctime)s - %(levelname)s - %(name)s - %(message)s"
+LOG_DATE_FORMAT = "%m/%d/%Y %H:%M:%S"
+
+logger = logging.getLogger(__name__)
 
 
 def parse_args(argv: list[str] | None = None) -> tuple[ModelArguments, CorpusArguments, ImbalanceTrainingArguments]:
-    """Command-line flags and / or a YAML / JSON file of them (the command line wins); the arguments classes'
-    own defaults fill the rest, so Python users and the command line get the same run."""
+    """Command-line flags and / or a YAML / JSON file of them (`training.arguments.parse_training_args`)."""
     argv = sys.argv[1:] if argv is None else list(argv)
-    types = (ModelArguments, CorpusArguments, ImbalanceTrainingArguments)
-    return parse_dataclasses(types, argv, prog=PROG, description=__doc__.split("\n\n")[0])
+    return parse_training_args(argv, description=__doc__.split("\n\n")[0])
 
 
 def _preflight(model_args: ModelArguments, corpus_args: CorpusArguments, args: ImbalanceTrainingArguments) -> Any:
@@ -82,6 +84,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             os.environ.setdefault("ACCELERATE_USE_CPU", "1")
     model_args, corpus_args, args = parse_args(argv)
     resume = _preflight(model_args, corpus_args, args)
+    configure_logging(args)
     if args.hub_token:  # huggingface_hub reads it from the environment: no file of the run keeps it (training_args)
         os.environ["HF_TOKEN"], args.hub_token = args.hub_token, None
     if args.disable_tqdm:  # the corpus build's bars too, not only the Trainer's
@@ -155,6 +158,35 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     if trainer.is_world_process_zero():
         print(f"pushed {args.output_dir} to {url}")
     return metrics
+
+
+def configure_logging(args: ImbalanceTrainingArguments) -> None:
+    """Logging as transformers' ``run_clm.py`` sets it up: one format, on stdout; the main process logs at
+    ``--log_level`` (info when left ``passive``), the others at ``--log_level_replica``, for hf_clonelang,
+    transformers and datasets alike; Python's warnings go through logging, and only the main process shows them
+    (N processes would print each one N times)."""
+    import datasets
+    import transformers
+
+    logging.basicConfig(format=LOG_FORMAT, datefmt=LOG_DATE_FORMAT, handlers=[logging.StreamHandler(sys.stdout)])
+    if args.should_log:  # Trainer's default level is passive: info, as run_clm.py has it
+        transformers.utils.logging.set_verbosity_info()
+    level = args.get_process_log_level()
+    logging.getLogger("hf_clonelang").setLevel(level)
+    datasets.utils.logging.set_verbosity(level)
+    transformers.utils.logging.set_verbosity(level)
+    transformers.utils.logging.enable_default_handler()
+    transformers.utils.logging.enable_explicit_format()
+    logging.captureWarnings(True)
+    logging.getLogger("py.warnings").setLevel(logging.WARNING if args.should_log else logging.ERROR)
+    logger.info(
+        "process %d of %d on %s (%s), precision %s",
+        args.process_index,
+        args.world_size,
+        args.device,
+        args.parallel_mode.value,
+        "bf16" if args.bf16 else "fp16" if args.fp16 else "fp32",
+    )
 
 
 def _push_finished_run(args: ImbalanceTrainingArguments) -> dict[str, Any]:

@@ -18,7 +18,7 @@ from typing import Any
 
 from ..common import EMBEDDED, check_anchors, check_clone_fraction
 from ..errors import ConfigError
-from ..joint_vocab import VOCAB_MODES
+from ..tokenization.joint_layout import VOCAB_MODES
 from .base_text import SAMPLE_BY
 
 _NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{0,31}$")

@@ -31,7 +31,7 @@ from tqdm.auto import tqdm
 from ..common import CITATION, INT32_MAX, check_anchors, check_clone_fraction, check_num_languages
 from ..errors import ConfigError
 from ..scratch import scratch_dir
-from ..tokenization import ClonedTokenizer
+from ..tokenization.cloned_tokenizer import ClonedTokenizer
 from .base_text import BaseCorpus
 from .packing import BlockPacker, BlockStore, tokenize_and_pack
 from .tokenizers import base_tokenizer

@@ -28,9 +28,9 @@ from .. import __version__
 from ..common import CorpusFiles
 from ..errors import ConfigError
 from ..hub.cards import write_dataset_card
-from ..language_tokenizer import load_language_tokenizer
+from ..hub.verify import verify_corpus_config
 from ..scratch import scratch_dir
-from ..verify import verify_corpus_config
+from ..tokenization.language_tokenizer import load_language_tokenizer
 from .builder import ClonedCorpusBuilder, ClonedCorpusConfig
 from .real_builder import RealCorpusBuilder, RealCorpusConfig
 

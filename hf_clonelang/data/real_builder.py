@@ -20,9 +20,9 @@ from datasets.builder import Key
 
 from ..common import CITATION
 from ..errors import ConfigError
-from ..joint_tokenization import JointTokenizer
-from ..joint_vocab import VOCAB_MODES
 from ..scratch import scratch_dir
+from ..tokenization.joint_layout import VOCAB_MODES
+from ..tokenization.joint_tokenizer import JointTokenizer
 from .base_text import BaseCorpus
 from .builder import FEATURES, TABLE_ROWS, ClonedCorpusConfig, SavedTokenizerMixin, config_kwargs, exact_counts
 from .packing import BlockPacker, BlockStore, tokenize_and_pack

@@ -14,20 +14,14 @@ from __future__ import annotations
 import json
 import os
 import re
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
 from ..common import CARD_TAGS, CITATION, EMBEDDED, EVAL_LANGUAGE_LOSS, CorpusFiles, RunFiles, block_mean
+from ..model_cards import read_template
 
-"""The source name of hf_clonelang's embedded stories (in run settings and corpus configs)."""
 LICENSE = "apache-2.0"
 """The license of what hf_clonelang makes itself: models, and corpora of its embedded stories."""
-
-
-def _template(name: str) -> str:
-    """The text of a card template in ``model_cards/`` (``model_card.md`` or ``dataset_card.md``)."""
-    return resources.files("hf_clonelang.model_cards").joinpath(name).read_text()
 
 
 def _on_hub(source: str) -> bool:
@@ -206,7 +200,7 @@ def render_model_card(run_dir: str | Path, repo_id: str | None = None) -> str:
     training = {k.replace("_", " "): v for k, v in info.get("training", {}).items()}
     card = ModelCard.from_template(
         card_data,
-        template_str=_template("model_card.md"),
+        template_str=read_template("model_card.md"),
         model_name=name,
         num_languages=info.get("num_languages", len(langs)),
         vocab_size=info.get("tokenizer", {}).get("vocab_size", "?"),
@@ -302,7 +296,7 @@ def render_dataset_card(infos: list[dict[str, Any]], location: str, is_repo: boo
     )
     card = DatasetCard.from_template(
         data,
-        template_str=_template("dataset_card.md"),
+        template_str=read_template("dataset_card.md"),
         pretty_name=kind.capitalize(),
         kind_text=kind,
         has_cloned=not all(real),

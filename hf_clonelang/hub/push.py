@@ -20,8 +20,8 @@ from typing import Any
 
 from ..common import CorpusFiles, RunFiles
 from ..errors import ConfigError, HubError, one_line
-from ..verify import verify_corpus_config, verify_run
 from .cards import order_infos, read_infos, render_dataset_card, render_model_card
+from .verify import verify_corpus_config, verify_run
 
 logger = logging.getLogger(__name__)
 

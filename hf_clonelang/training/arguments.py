@@ -107,8 +107,9 @@ class ImbalanceTrainingArguments(TrainingArguments):
       start at the untrained model); a Python caller without eval sets passes ``eval_strategy="no"``;
     * ``logging_steps=20``, ``save_steps=400``, ``save_total_limit=2``;
     * ``dataloader_pin_memory``: on only where CUDA is available;
-    * ``remove_unused_columns=False`` (the language tag must reach the collator) and
-      ``ddp_find_unused_parameters=False`` (every GPT-2 parameter is used).
+    * ``ddp_find_unused_parameters=False`` (every GPT-2 parameter is used);
+    * ``remove_unused_columns=False``: nothing to remove from the corpus's blocks (True works too: the trainer
+      keeps the ``language`` tag the collator needs beside the model's inputs).
     """
 
     output_dir: str | None = field(default="runs/default", metadata=_help("output_dir"))
@@ -198,7 +199,8 @@ class ImbalanceTrainingArguments(TrainingArguments):
         },
     )
     remove_unused_columns: bool = field(
-        default=False, metadata={"help": "Must stay False: the language tag has to reach the collator."}
+        default=False,
+        metadata={"help": "Trainer's: drop the columns neither the model nor the collator uses (keeps the language)."},
     )
     ddp_find_unused_parameters: bool | None = field(
         default=False, metadata={"help": "DDP find_unused_parameters (False: every parameter is used)."}
@@ -255,8 +257,6 @@ class ImbalanceTrainingArguments(TrainingArguments):
         ):
             if getattr(self, name) not in allowed:
                 raise ConfigError(f"{name}={getattr(self, name)!r} is not allowed: use one of {', '.join(allowed)}")
-        if self.remove_unused_columns:
-            raise ConfigError("remove_unused_columns=True is not allowed: it strips the language tag; use False")
         scheduler = str(getattr(self.lr_scheduler_type, "value", self.lr_scheduler_type))
         if self.cosine_spans_warmup and scheduler not in ("cosine", "cosine_with_min_lr"):
             raise ConfigError(
@@ -271,3 +271,21 @@ class ImbalanceTrainingArguments(TrainingArguments):
                     "be known: set max_steps"
                 )
         super().__post_init__()
+
+
+TRAINING_SCRIPT = "run_clm_imbalance.py"
+"""The training script's name, as its help and errors call it."""
+
+
+def parse_training_args(
+    argv: list[str], description: str = ""
+) -> tuple[ModelArguments, Any, ImbalanceTrainingArguments]:
+    """The training script's command line (flags and / or a YAML / JSON file of them; the command line wins) as its
+    three argument classes, validated: `ModelArguments`, `CorpusArguments` and `ImbalanceTrainingArguments`. The
+    classes' own defaults fill the rest, so Python users and the command line get the same run, and the reproduction
+    grid resolves a run's command line exactly as the script will."""
+    from ..data.arguments import CorpusArguments
+    from ..parser import parse_dataclasses
+
+    types = (ModelArguments, CorpusArguments, ImbalanceTrainingArguments)
+    return parse_dataclasses(types, argv, prog=TRAINING_SCRIPT, description=description)

@@ -14,7 +14,10 @@ from typing import Any
 import numpy as np
 import torch
 
-from ..language_tokenizer import LanguageTokenizer
+from ..tokenization.language_tokenizer import LanguageTokenizer
+
+LANGUAGE_COLUMN = "language"
+"""The feature (and, in pool mode and evaluation, the corpus column) that tags each row with its language."""
 
 
 class CloneCollator:
@@ -25,9 +28,9 @@ class CloneCollator:
 
     def __call__(self, features: list[dict[str, Any]]) -> dict[str, torch.Tensor]:
         ids = np.stack([np.asarray(f["input_ids"], dtype=np.int64) for f in features])
-        languages = np.array([int(f["language"]) for f in features], dtype=np.int64)
+        languages = np.array([int(f[LANGUAGE_COLUMN]) for f in features], dtype=np.int64)
         for k in np.unique(languages):
             rows = languages == k
             ids[rows] = self.tokenizer.to_language(ids[rows], int(k))
         input_ids = torch.from_numpy(ids)
-        return {"input_ids": input_ids, "labels": input_ids.clone(), "language": torch.from_numpy(languages)}
+        return {"input_ids": input_ids, "labels": input_ids.clone(), LANGUAGE_COLUMN: torch.from_numpy(languages)}

@@ -52,8 +52,19 @@ def _unit(x: np.ndarray) -> np.ndarray:
     return (x >> np.uint64(11)).astype(np.float64) * (1.0 / (1 << 53))
 
 
+SALT_LANGUAGES = 1
+"""The random stream of the languages of the samples (`LanguageAssignment`)."""
+SALT_CLONE_ORDER = 2
+"""The order of the blocks in clone mode, one permutation per pass over them."""
+SALT_POOL_ORDER = 3
+"""The order of language k's rows in pool mode: salt ``SALT_POOL_ORDER + k``, one permutation per pass."""
+SEED_MULTIPLIER = 0x632BE59BD9B4E019
+"""Spreads seeds over 64 bits before the salt is added (an odd constant: distinct seeds stay distinct)."""
+
+
 def _seed_key(seed: int, salt: int) -> np.uint64:
-    return _mix(np.array([(seed * 0x632BE59BD9B4E019 + salt) % (1 << 64)], dtype=np.uint64))[0]
+    """The 64-bit key of one random stream: ``seed`` and the stream's ``salt``, mixed."""
+    return _mix(np.array([(seed * SEED_MULTIPLIER + salt) % (1 << 64)], dtype=np.uint64))[0]
 
 
 class LanguageAssignment:
@@ -65,7 +76,7 @@ class LanguageAssignment:
         if total < 1:
             raise ConfigError(f"a run of {total} samples has nothing to assign")
         self.schedule, self.total, self.seed, self.mode = schedule, int(total), int(seed), mode
-        self._key = _seed_key(self.seed, 1)
+        self._key = _seed_key(self.seed, SALT_LANGUAGES)
         self._cache: np.ndarray | None = None
 
     def languages(self, start: int, stop: int) -> np.ndarray:
@@ -201,7 +212,7 @@ class ScheduledSampler(torch.utils.data.Sampler):
             rows = np.empty(hi - lo, dtype=np.int64)
             for p in np.unique(g // self.num_rows):
                 sel = g // self.num_rows == p
-                rows[sel] = _permutation(self.seed, 2, int(p), self.num_rows)[g[sel] % self.num_rows]
+                rows[sel] = _permutation(self.seed, SALT_CLONE_ORDER, int(p), self.num_rows)[g[sel] % self.num_rows]
             return rows
         rows = np.empty(hi - lo, dtype=np.int64)
         for k in np.unique(langs):
@@ -212,7 +223,8 @@ class ScheduledSampler(torch.utils.data.Sampler):
             out = np.empty(j.size, dtype=np.int64)
             for e in np.unique(j // pool.size):
                 here = j // pool.size == e
-                out[here] = pool[_permutation(self.seed, 3 + int(k), int(e), pool.size)[j[here] % pool.size]]
+                order = _permutation(self.seed, SALT_POOL_ORDER + int(k), int(e), pool.size)
+                out[here] = pool[order[j[here] % pool.size]]
             rows[sel] = out
         return rows
 

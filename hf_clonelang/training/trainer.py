@@ -37,9 +37,9 @@ from ..analysis.callback import AlignmentCallback, BaseAlignmentCallback, PairAl
 from ..common import METRIC_LOSS, RunFiles
 from ..data.pairs import read_pairs
 from ..errors import ConfigError, HubError, one_line
-from ..language_tokenizer import LanguageTokenizer
+from ..tokenization.language_tokenizer import LanguageTokenizer
 from .arguments import ImbalanceTrainingArguments
-from .collator import CloneCollator
+from .collator import LANGUAGE_COLUMN, CloneCollator
 from .loss import IGNORE_INDEX, token_nll
 from .modeling import EMBEDDING_SCALE_KEY
 from .run_folder import hub_repo
@@ -206,7 +206,7 @@ class ImbalanceTrainer(Trainer):
         self, model: Any, inputs: dict[str, Any], return_outputs: bool = False, num_items_in_batch: Any = None
     ) -> Any:
         """Take the language tag out of the batch (the model never sees it), then Trainer's own loss path."""
-        self._batch_languages = inputs.pop("language", None)
+        self._batch_languages = inputs.pop(LANGUAGE_COLUMN, None)
         return super().compute_loss(
             model, inputs, return_outputs=return_outputs, num_items_in_batch=num_items_in_batch
         )
@@ -317,8 +317,27 @@ class ImbalanceTrainer(Trainer):
         add_perplexities(logs)
         super().log(logs, start_time)
 
-    def create_model_card(self, *args: Any, **kwargs: Any) -> None:
-        """hf_clonelang's model card (per-language results), not Trainer's."""
+    def _set_signature_columns_if_needed(self) -> None:
+        """The columns Trainer keeps with ``remove_unused_columns``: the model's inputs, as Trainer says, and each
+        row's ``language``, which the collator needs (and the trainer removes before the model sees the batch)."""
+        super()._set_signature_columns_if_needed()
+        if LANGUAGE_COLUMN not in self._signature_columns:
+            self._signature_columns.append(LANGUAGE_COLUMN)
+
+    def create_model_card(
+        self,
+        language: str | None = None,
+        license: str | None = None,
+        tags: str | list[str] | None = None,
+        model_name: str | None = None,
+        finetuned_from: str | None = None,
+        tasks: str | list[str] | None = None,
+        dataset_tags: str | list[str] | None = None,
+        dataset: str | list[str] | None = None,
+        dataset_args: str | list[str] | None = None,
+    ) -> None:
+        """hf_clonelang's model card (per-language results, from the run folder's files), not Trainer's; Trainer's
+        options are accepted and not used: the card says what the run recorded (license, tags, data, languages)."""
         if not self.is_world_process_zero():
             return
         from ..hub.cards import write_model_card

@@ -10,7 +10,7 @@ import torch.nn.functional as F
 from transformers import GPT2LMHeadModel
 
 from hf_clonelang import ClonedTokenizer
-from hf_clonelang.alignment import (
+from hf_clonelang.analysis.alignment import (
     alignment_report,
     block_outputs,
     embedding_alignment,

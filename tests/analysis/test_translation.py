@@ -7,7 +7,7 @@ from transformers import GPT2Config, GPT2LMHeadModel
 
 from hf_clonelang import ConfigError, train_byte_level_bpe
 from hf_clonelang.analysis.translation import pair_alignment
-from hf_clonelang.joint_tokenization import JointTokenizer
+from hf_clonelang.tokenization.joint_tokenizer import JointTokenizer
 
 SENTENCES = [
     "The little fox ran to the river.",

@@ -4,6 +4,7 @@ behind. Every case fails before any expensive work (no corpus build, no training
 import json
 
 import pytest
+from toolkit import tiny_run_flags
 
 from hf_clonelang.commands.cli import main as hf_clonelang
 from hf_clonelang.commands.train import cli as train_script
@@ -193,10 +194,18 @@ def test_a_disk_that_fills_during_a_checkpoint_leaves_a_resumable_run(tmp_path, 
         return real_save(obj, f, *args, **kwargs)
 
     monkeypatch.setattr(torch, "save", filling)
-    flags = ["--max_documents", "300", "--vocab_size", "300", "--block_size", "32", "--eval_blocks", "8"]
-    flags += ["--n_layer", "1", "--n_embd", "32", "--n_head", "2", "--per_device_train_batch_size", "4"]
-    flags += ["--max_steps", "6", "--save_steps", "2", "--eval_strategy", "no", "--disable_tqdm", "true"]
-    flags += ["--output_dir", str(tmp_path / "run"), "--corpus_cache_dir", str(tmp_path / "cache")]
+    flags = tiny_run_flags(
+        "eval_steps",
+        "logging_steps",
+        "learning_rate",
+        n_layer=1,
+        n_embd=32,
+        max_steps=6,
+        save_steps=2,  # checkpoints at steps 2, 4 and 6
+        eval_strategy="no",
+        output_dir=tmp_path / "run",
+        corpus_cache_dir=tmp_path / "cache",
+    )
     assert _run("train", flags) == 2
     last = capsys.readouterr().err.strip().splitlines()[-1]
     assert last.startswith("run_clm_imbalance.py: error: No space left on device"), last

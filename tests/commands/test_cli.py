@@ -2,33 +2,21 @@
 
 import json
 import re
-import subprocess
-import sys
 
 import pytest
 from tokenizers import Tokenizer, models, pre_tokenizers, trainers
+from toolkit import run_cli, tiny_corpus_flags
 from transformers import PreTrainedTokenizerFast
 
 from hf_clonelang.commands.cli import main
 
-SMALL = ["--max-documents", "300", "--vocab-size", "300", "--block-size", "32", "--eval-blocks", "8"]
+CORPUS = tiny_corpus_flags()
 
 
 def test_console_script_builds_a_corpus(tmp_path):
     out = tmp_path / "corpus"
-    cmd = [
-        sys.executable,
-        "-m",
-        "hf_clonelang.commands.cli",
-        "build",
-        "--output",
-        str(out),
-        "--ratios",
-        "0.9,0.1",
-        *SMALL,
-    ]
-    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
-    assert proc.returncode == 0, proc.stderr
+    dashed = [flag.replace("_", "-") for flag in CORPUS]  # --max-documents, ...: dashes work as well as underscores
+    proc = run_cli("build", "--output", out, "--ratios", "0.9,0.1", *dashed)
     assert "config L2-r90-10" in proc.stdout and "validation_L2" in proc.stdout
     summary = json.loads((out / "data" / "L2-r90-10" / "info.json").read_text())["summary"]
     l1, l2 = summary["train"]["L1"]["blocks"], summary["train"]["L2"]["blocks"]
@@ -63,7 +51,7 @@ BAD = [
 @pytest.mark.parametrize(("args", "message"), BAD)
 def test_bad_input_stops_with_one_line_and_no_folder(tmp_path, capsys, args, message):
     out = tmp_path / "out"
-    code = main(["build", "--output", str(out), *SMALL[:2], "--vocab-size", "300", *args])
+    code = main(["build", "--output", str(out), *tiny_corpus_flags("block_size", "eval_blocks"), *args])
     err = capsys.readouterr().err.strip()
     assert code == 2
     assert "Traceback" not in err  # progress bars may come first; the error is one line, the last
@@ -99,20 +87,20 @@ def test_missing_base_file_and_missing_destination(tmp_path, capsys):
 
 def test_tokenizer_without_end_of_document_token(tmp_path, capsys, story_texts):
     tok = _tokenizer_without_eos(tmp_path / "tok", story_texts)
-    code = main(["build", "--tokenizer_name", tok, "--output", str(tmp_path / "out"), *SMALL[:2]])
+    code = main(["build", "--tokenizer_name", tok, "--output", str(tmp_path / "out"), *CORPUS])
     err = capsys.readouterr().err
     assert code == 2 and "has no end-of-document (eos) token: name one with eod_token / --eod-token" in err
     assert sorted(p.name for p in tmp_path.iterdir()) == ["tok"]
-    code = main(["build", "--tokenizer_name", tok, "--eod-token", "[UNK]", "--output", str(tmp_path / "out"), *SMALL])
+    code = main(["build", "--tokenizer_name", tok, "--eod-token", "[UNK]", "--output", str(tmp_path / "out"), *CORPUS])
     assert code == 0  # naming one works
 
 
 def test_existing_config_without_overwrite(tmp_path, capsys):
     out = tmp_path / "out"
-    assert main(["build", "--output", str(out), *SMALL]) == 0
+    assert main(["build", "--output", str(out), *CORPUS]) == 0
     before = sorted(p.name for p in (out / "data" / "L2-r50-50").iterdir())
     capsys.readouterr()
-    assert main(["build", "--output", str(out), *SMALL]) == 2
+    assert main(["build", "--output", str(out), *CORPUS]) == 2
     assert "config 'L2-r50-50' already exists" in capsys.readouterr().err
     assert sorted(p.name for p in (out / "data" / "L2-r50-50").iterdir()) == before
-    assert main(["build", "--output", str(out), "--overwrite", *SMALL]) == 0
+    assert main(["build", "--output", str(out), "--overwrite", *CORPUS]) == 0

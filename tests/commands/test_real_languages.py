@@ -10,18 +10,21 @@ import numpy as np
 import pytest
 from datasets import load_dataset
 from real_texts import write_texts
+from toolkit import TINY_CORPUS, tiny_corpus_flags, tiny_run_flags
 from transformers import AutoTokenizer
 
 from hf_clonelang.commands.cli import main as hf_clonelang
 from hf_clonelang.commands.train import main as train
-from hf_clonelang.joint_tokenization import JointTokenizer
-from hf_clonelang.language_tokenizer import load_language_tokenizer
-from hf_clonelang.vocab import SHARED
+from hf_clonelang.tokenization.clone_layout import SHARED
+from hf_clonelang.tokenization.joint_tokenizer import JointTokenizer
+from hf_clonelang.tokenization.language_tokenizer import load_language_tokenizer
 
 CONFIG = "en-fr-anchored-r90-10"
-SMALL = ["--vocab-size", "300", "--block-size", "32", "--eval-blocks", "8"]
-MODEL = ["--n_layer", "2", "--n_embd", "64", "--n_head", "2", "--per_device_train_batch_size", "8",
-         "--learning_rate", "3e-3", "--disable_tqdm", "true"]  # fmt: skip
+CORPUS = tiny_corpus_flags("max_documents")  # the base texts are the languages' own
+# the model and training of a tiny run, in batches of 8; each test gives its steps
+MODEL = tiny_run_flags(
+    *TINY_CORPUS, "max_steps", "eval_steps", "logging_steps", "save_steps", per_device_train_batch_size=8
+)
 
 
 @pytest.fixture(scope="module")
@@ -31,7 +34,7 @@ def corpus(tmp_path_factory):
     out = root / "corpus"
     code = hf_clonelang(
         ["build", "--language", f"en={en}", "--language", f"fr={fr}", "--vocab", "anchored", "--ratios", "0.9,0.1",
-         *SMALL, "--output", str(out)]
+         *CORPUS, "--output", str(out)]
     )  # fmt: skip
     assert code == 0
     return {"root": root, "out": out, "en": en, "fr": fr, "pairs": pairs}
@@ -90,7 +93,7 @@ def test_train_on_it_with_alignment_on_pairs_then_align_the_run(corpus, capsys):
 
 def test_the_main_job_builds_real_languages_from_their_texts(corpus, tmp_path):
     metrics = train(
-        ["--language", f"en={corpus['en']}", "--language", f"fr={corpus['fr']}", *SMALL, "--language_schedule",
+        ["--language", f"en={corpus['en']}", "--language", f"fr={corpus['fr']}", *CORPUS, "--language_schedule",
          "0.5,0.5", "--max_steps", "6", "--eval_steps", "6", "--output_dir", str(tmp_path / "run"),
          "--corpus_cache_dir", str(tmp_path / "cache"), *MODEL]
     )  # fmt: skip

@@ -1,31 +1,25 @@
 """run_clm_imbalance.py end to end: outputs, resume equivalence, a config file, two CPU processes, bad input."""
 
 import json
-import os
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from toolkit import (
+    TINY_CORPUS,
+    TINY_MODEL,
+    TRAINING_SCRIPT,
+    run_training,
+    subprocess_env,
+    tiny_run_flags,
+    tiny_run_settings,
+)
 from transformers import GPT2Config, GPT2LMHeadModel
 
 from hf_clonelang import BaseCorpus, ClonedCorpusConfig
 from hf_clonelang.commands.train import cli
 from hf_clonelang.data.corpus_folder import save_cloned_corpus
-
-ROOT = Path(__file__).resolve().parents[2]
-SCRIPT = str(ROOT / "run_clm_imbalance.py")
-TINY = {
-    "max_documents": "400", "vocab_size": "300", "block_size": "32", "eval_blocks": "8", "n_layer": "2",
-    "n_embd": "64", "n_head": "2", "per_device_train_batch_size": "4", "max_steps": "60", "eval_steps": "30",
-    "logging_steps": "10", "save_steps": "30", "learning_rate": "3e-3", "disable_tqdm": "true",
-}  # fmt: skip
-
-
-def _flags(*left_out, **overrides):
-    merged = {k: v for k, v in {**TINY, **overrides}.items() if k not in left_out}
-    return [x for k, v in merged.items() for x in (f"--{k}", str(v))]
 
 
 @pytest.fixture(scope="module")
@@ -33,14 +27,9 @@ def corpus_cache(tmp_path_factory):
     return str(tmp_path_factory.mktemp("corpus_cache"))
 
 
-def _env():
-    return {**os.environ, "OMP_NUM_THREADS": "1", "TOKENIZERS_PARALLELISM": "false"}
-
-
 def _run(output_dir, corpus_cache, *extra, **overrides):
-    cmd = [sys.executable, SCRIPT, *_flags(output_dir=output_dir, corpus_cache_dir=corpus_cache, **overrides), *extra]
-    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=600, env=_env())
-    assert proc.returncode == 0, proc.stderr[-3000:]
+    """A tiny run (60 steps x 4 x 32 tokens unless overridden) into ``output_dir``; its all_results.json."""
+    run_training(*tiny_run_flags(output_dir=output_dir, corpus_cache_dir=corpus_cache, **overrides), *extra)
     return json.loads((Path(output_dir) / "all_results.json").read_text())
 
 
@@ -126,20 +115,15 @@ def test_resume_from_a_checkpoint_gives_the_same_run(tiny_run, tmp_path, corpus_
 
 def test_arguments_from_a_yaml_file(tmp_path, corpus_cache):
     config = tmp_path / "run.yaml"
-    lines = [f"{k}: {v}" for k, v in TINY.items() if k not in ("disable_tqdm",)]
-    lines += [
-        f"output_dir: {tmp_path / 'out'}",
-        f"corpus_cache_dir: {corpus_cache}",
-        "language_schedule: 0.5,0.5",
-        "max_steps: 5",
-        "save_steps: 5",
-        "disable_tqdm: true",
-    ]
-    config.write_text("\n".join(lines) + "\n")
-    proc = subprocess.run(
-        [sys.executable, SCRIPT, str(config)], capture_output=True, text=True, timeout=600, env=_env()
+    settings = tiny_run_settings(
+        output_dir=tmp_path / "out",
+        corpus_cache_dir=corpus_cache,
+        language_schedule="0.5,0.5",
+        max_steps=5,
+        save_steps=5,
     )
-    assert proc.returncode == 0, proc.stderr[-3000:]
+    config.write_text("".join(f"{k}: {v}\n" for k, v in settings.items()))
+    run_training(config)
     results = json.loads((tmp_path / "out" / "all_results.json").read_text())
     assert results["train_tokens_L1"] == results["train_tokens_L2"] == 5 * 4 * 32 // 2
 
@@ -159,17 +143,17 @@ def test_two_cpu_processes_train_the_stream_of_one_with_twice_the_batch(tmp_path
         "no",
         "--dynamo_backend",
         "no",
-        SCRIPT,
+        TRAINING_SCRIPT,
         "--use_cpu",
         "true",
-        *_flags(
+        *tiny_run_flags(
             output_dir=tmp_path / "two",
             corpus_cache_dir=corpus_cache,
             per_device_train_batch_size=4,
             language_schedule="0.1_0.9",
         ),
     ]
-    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=600, env=_env())
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=600, env=subprocess_env())
     results_path = tmp_path / "two" / "all_results.json"
     assert results_path.exists(), proc.stderr[-3000:]  # judged by its outputs (gloo may abort at exit)
     two = json.loads(results_path.read_text())
@@ -202,7 +186,7 @@ def _fails(capsys, argv, message):
 
 
 def test_bad_input_stops_before_training(tmp_path, capsys, corpus_cache, l1_only_corpus):
-    base = _flags(output_dir=tmp_path / "o", corpus_cache_dir=corpus_cache)
+    base = tiny_run_flags(output_dir=tmp_path / "o", corpus_cache_dir=corpus_cache)
     _fails(capsys, [*base, "--language_schedule", "0.1_x"], "stage 2 value 'x' is not a number")
     _fails(capsys, [*base, "--language_schedule", "0.2,0.3,0.5"], "has 3 probabilities for 2 languages")
     _fails(capsys, [*base, "--language_schedule", "0.7,0.7"], "sums to 1.4, not 1")
@@ -210,12 +194,12 @@ def test_bad_input_stops_before_training(tmp_path, capsys, corpus_cache, l1_only
     small = GPT2LMHeadModel(GPT2Config(vocab_size=50, n_positions=32, n_layer=1, n_embd=16, n_head=2))
     small.save_pretrained(tmp_path / "small")
     checkpoint = ["--model_name_or_path", str(tmp_path / "small")]
-    from_checkpoint = _flags("n_layer", "n_embd", "n_head", output_dir=tmp_path / "o", corpus_cache_dir=corpus_cache)
+    from_checkpoint = tiny_run_flags(*TINY_MODEL, output_dir=tmp_path / "o", corpus_cache_dir=corpus_cache)
     _fails(capsys, [*from_checkpoint, *checkpoint], "embedding has 50 rows")
     _fails(capsys, [*base, *checkpoint], "--n_layer 2, --n_embd 64, --n_head 2 cannot apply to --model_name_or_path")
     GPT2Config(n_positions=16, n_layer=1, n_embd=16, n_head=2).save_pretrained(tmp_path / "short")
     _fails(capsys, [*base, "--config_name", str(tmp_path / "short")], "block_size=32 is larger than the model's")
-    pool = _flags("max_documents", "vocab_size", "block_size", "eval_blocks", output_dir=tmp_path / "o")
+    pool = tiny_run_flags(*TINY_CORPUS, output_dir=tmp_path / "o")
     _fails(capsys, [*pool, "--cloned_corpus", l1_only_corpus], "no rows in language L2")
     _fails(capsys, [*base, "--cloned_corpus", l1_only_corpus], "--max_documents 400, --vocab_size 300")
     assert not (tmp_path / "o" / "model.safetensors").exists()
@@ -227,12 +211,12 @@ def test_the_precision_that_ran_is_recorded(tmp_path, corpus_cache, monkeypatch)
     from hf_clonelang.commands.train import main
 
     monkeypatch.setenv("ACCELERATE_MIXED_PRECISION", "bf16")
-    main(_flags(output_dir=tmp_path / "bf16", corpus_cache_dir=corpus_cache, max_steps="4", eval_steps="4"))
+    main(tiny_run_flags(output_dir=tmp_path / "bf16", corpus_cache_dir=corpus_cache, max_steps="4", eval_steps="4"))
     info = json.loads((tmp_path / "bf16" / "run_info.json").read_text())
     assert info["training"]["precision"] == "bf16 mixed precision"
     assert "bf16 mixed precision" in (tmp_path / "bf16" / "README.md").read_text()
     monkeypatch.delenv("ACCELERATE_MIXED_PRECISION")
-    main(_flags(output_dir=tmp_path / "fp32", corpus_cache_dir=corpus_cache, max_steps="2", eval_steps="2"))
+    main(tiny_run_flags(output_dir=tmp_path / "fp32", corpus_cache_dir=corpus_cache, max_steps="2", eval_steps="2"))
     assert json.loads((tmp_path / "fp32" / "run_info.json").read_text())["training"]["precision"] == "fp32"
 
 

@@ -138,7 +138,10 @@ def test_info_names_local_base_files_without_their_path(tmp_path, small_config, 
             assert str(tmp_path) not in path.read_text(), path
     from hf_clonelang.data.corpus_folder import built_config_info
 
-    assert built_config_info(out, config) is not None  # the retry-the-push check still recognises the build
+    # the retry-the-push check still recognises the build: it finds this config's info, as written (JSON)
+    assert built_config_info(out, config) == json.loads(json.dumps(info))
+    other = ClonedCorpusConfig(**{**small_config, "base": config.base, "vocab_size": 301})  # same name, other settings
+    assert other.name == config.name and built_config_info(out, other) is None
     folder = tmp_path / "private" / "texts"  # a local dataset folder, and a tokenizer saved in a local folder
     folder.mkdir()
     (folder / "train.jsonl").write_text("".join(f'{{"text": "The fox {i} found a red kite."}}\n' for i in range(400)))

@@ -6,7 +6,7 @@ import pytest
 
 from hf_clonelang import BaseCorpus, ConfigError
 from hf_clonelang.data.real_builder import RealCorpusBuilder, RealCorpusConfig
-from hf_clonelang.vocab import SHARED
+from hf_clonelang.tokenization.clone_layout import SHARED
 
 ENGLISH = [f"The little fox number {i} ran to the river and found a red kite in the grass." for i in range(300)]
 FRENCH = [f"Le petit renard numéro {i} courut vers la rivière et trouva un cerf-volant rouge." for i in range(300)]

@@ -4,37 +4,17 @@ Clients run in subprocesses: HF_ENDPOINT and friends must be set before any HF l
 """
 
 import json
-import os
-import subprocess
-import sys
-import textwrap
 
 import pytest
 import yaml
+from toolkit import run_cli, run_snippet, tiny_corpus_flags
 
-from hub_server import LocalHub
-
-SMALL = ["--max-documents", "300", "--vocab-size", "300", "--block-size", "32", "--eval-blocks", "8"]
-
-
-@pytest.fixture
-def hub(tmp_path):
-    with LocalHub(tmp_path / "hub") as server:
-        server.client_env = {**os.environ, **server.env(tmp_path / "hf_home")}
-        yield server
+CORPUS = tiny_corpus_flags()
 
 
-def _cli(hub, *args):
-    cmd = [sys.executable, "-m", "hf_clonelang.commands.cli", "build", *args]
-    return subprocess.run(cmd, env=hub.client_env, capture_output=True, text=True, timeout=300)
-
-
-def _python(hub, code):
-    proc = subprocess.run(
-        [sys.executable, "-c", textwrap.dedent(code)], env=hub.client_env, capture_output=True, text=True, timeout=300
-    )
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    return json.loads(proc.stdout.strip().splitlines()[-1])
+def _build(hub, *args, returncode=0):
+    """``hf-clonelang build ARGS`` as a client of ``hub``."""
+    return run_cli("build", *args, env=hub.client_env, returncode=returncode)
 
 
 def _card_meta(hub, repo):
@@ -46,10 +26,9 @@ def _card_configs(hub, repo):
 
 
 def test_push_two_configs_and_load_each_with_load_dataset(hub, tmp_path):
-    first = _cli(hub, "--ratios", "0.9,0.1", "--push_to_hub", "--hub_dataset_id", "tester/clones", *SMALL)
-    assert first.returncode == 0, first.stderr[-2000:]
+    first = _build(hub, "--ratios", "0.9,0.1", "--push_to_hub", "--hub_dataset_id", "tester/clones", *CORPUS)
     assert "pushed L2-r90-10" in first.stdout
-    second = _cli(
+    _build(
         hub,
         "--num-languages",
         "3",
@@ -58,16 +37,14 @@ def test_push_two_configs_and_load_each_with_load_dataset(hub, tmp_path):
         "--push_to_hub",
         "--hub_dataset_id",
         "tester/clones",
-        *SMALL,
+        *CORPUS,
     )
-    assert second.returncode == 0, second.stderr[-2000:]
     configs = _card_configs(hub, "tester/clones")
     assert set(configs) == {"L2-r90-10", "L3-r33.3-33.3-33.3"}
     assert configs["L2-r90-10"]["default"] is True
     assert "data/L3-r33.3-33.3-33.3/validation_L3-00000-of-00001.parquet" in hub.files("tester/clones")
 
-    loaded = _python(
-        hub,
+    loaded = run_snippet(
         """
         import json
         from datasets import load_dataset
@@ -82,6 +59,7 @@ def test_push_two_configs_and_load_each_with_load_dataset(hub, tmp_path):
             dsd["validation_L1"][0]["input_ids"])
         print(json.dumps(out))
     """,
+        env=hub.client_env,
     )
     assert loaded["L2-r90-10/languages"] == [1, 2] and loaded["L3-r33.3-33.3-33.3/languages"] == [1, 2, 3]
     assert set(loaded["L3-r33.3-33.3-33.3"]) == {"train"} | {
@@ -95,12 +73,11 @@ def test_push_two_configs_and_load_each_with_load_dataset(hub, tmp_path):
 def test_concurrent_pushes_of_two_configs_keep_both_in_the_card(hub, tmp_path):
     folder = tmp_path / "local"
     for extra in ((), ("--num-languages", "3")):
-        assert _cli(hub, *extra, "--output", str(folder), *SMALL).returncode == 0
+        _build(hub, *extra, "--output", folder, *CORPUS)
     names = ("L2-r50-50", "L3-r33.3-33.3-33.3")
     # both commits wait on the server, so the second is made on the same parent as the first: it must be refused
     hub.fault(r"^POST /api/datasets/tester/race/commit/", status=None, delay=1.5, times=2)
-    pushed = _python(
-        hub,
+    pushed = run_snippet(
         f"""
         import json, threading
         from hf_clonelang.hub.push import push_cloned_corpus
@@ -117,6 +94,7 @@ def test_concurrent_pushes_of_two_configs_keep_both_in_the_card(hub, tmp_path):
             t.join()
         print(json.dumps(out))
         """,
+        env=hub.client_env,
     )
     assert all("/commit/" in url for url in pushed.values()), pushed
     files = set(hub.files("tester/race"))
@@ -136,7 +114,7 @@ def test_card_metadata_names_features_rows_and_old_info_files(hub, tmp_path):
     from hf_clonelang.hub.cards import render_dataset_card
 
     folder = tmp_path / "local"
-    assert _cli(hub, "--ratios", "0.9,0.1", "--output", str(folder), *SMALL).returncode == 0
+    _build(hub, "--ratios", "0.9,0.1", "--output", folder, *CORPUS)
     info = json.loads((folder / "data" / "L2-r90-10" / "info.json").read_text())
     card = DatasetCard.load(folder / "README.md")
     assert card.data.license == "apache-2.0" and card.data.language == ["en"]
@@ -165,8 +143,7 @@ def test_card_metadata_names_features_rows_and_old_info_files(hub, tmp_path):
 def test_failed_push_keeps_the_local_folder_and_can_be_retried(hub, tmp_path, fault):
     out = tmp_path / "local"
     hub.fault(r"^POST /api/datasets/tester/clones/commit/", **fault)
-    failed = _cli(hub, "--output", str(out), "--push_to_hub", "--hub_dataset_id", "tester/clones", *SMALL)
-    assert failed.returncode == 2
+    failed = _build(hub, "--output", out, "--push_to_hub", "--hub_dataset_id", "tester/clones", *CORPUS, returncode=2)
     last = failed.stderr.strip().splitlines()[-1]
     assert last.startswith("hf-clonelang build: error: pushing 'L2-r50-50' to dataset repo 'tester/clones' failed: ")
     assert "Traceback" not in failed.stderr
@@ -175,26 +152,21 @@ def test_failed_push_keeps_the_local_folder_and_can_be_retried(hub, tmp_path, fa
     assert not any(f.startswith("data/") for f in hub.files("tester/clones"))  # nothing half-committed
 
     hub.clear_faults()
-    retried = _cli(
-        hub, "--output", str(out), "--push_to_hub", "--hub_dataset_id", "tester/clones", *SMALL
-    )  # the same command again
-    assert retried.returncode == 0, retried.stderr[-2000:]
+    # the same command again
+    retried = _build(hub, "--output", out, "--push_to_hub", "--hub_dataset_id", "tester/clones", *CORPUS)
     assert "already built" in retried.stdout and "pushed L2-r50-50" in retried.stdout
     assert sorted(p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file()) == built
     assert "data/L2-r50-50/train-00000-of-00001.parquet" in hub.files("tester/clones")
 
 
 def test_repushing_a_config_replaces_its_files(hub, tmp_path):
-    assert (
-        _cli(hub, "--output", str(tmp_path / "a"), "--push_to_hub", "--hub_dataset_id", "tester/c", *SMALL).returncode
-        == 0
-    )
+    _build(hub, "--output", tmp_path / "a", "--push_to_hub", "--hub_dataset_id", "tester/c", *CORPUS)
     before = set(hub.files("tester/c"))
     stale = (
         hub.state.repo_dir("datasets", "tester/c") / "files" / "data" / "L2-r50-50" / "train-00001-of-00002.parquet"
     )
     stale.write_bytes(b"left over from an earlier push")
-    rebuilt = _cli(
+    _build(
         hub,
         "--output",
         str(tmp_path / "a"),
@@ -204,16 +176,14 @@ def test_repushing_a_config_replaces_its_files(hub, tmp_path):
         "--push_to_hub",
         "--hub_dataset_id",
         "tester/c",
-        *SMALL,
+        *CORPUS,
     )
-    assert rebuilt.returncode == 0, rebuilt.stderr[-2000:]
     assert set(hub.files("tester/c")) == before  # the stale shard is gone
 
 
 @pytest.mark.slow  # a dataset repo read by load_dataset, then a build
 def test_base_text_from_a_hub_dataset_by_name(hub, tmp_path):
-    _python(
-        hub,
+    run_snippet(
         """
         import json
         from datasets import Dataset
@@ -221,21 +191,21 @@ def test_base_text_from_a_hub_dataset_by_name(hub, tmp_path):
         Dataset.from_dict({"story": stories, "n": list(range(400))}).push_to_hub("tester/texts", split="train")
         print(json.dumps({}))
     """,
+        env=hub.client_env,
     )
     out = tmp_path / "from_hub"
-    built = _cli(hub, "--dataset_name", "tester/texts", "--text-column", "story", "--output", str(out), *SMALL[2:])
-    assert built.returncode == 0, built.stderr[-2000:]
+    corpus = tiny_corpus_flags("max_documents")  # the base text is the dataset's
+    _build(hub, "--dataset_name", "tester/texts", "--text-column", "story", "--output", out, *corpus)
     info = json.loads((out / "data" / "L2-r50-50" / "info.json").read_text())
     assert info["config"]["base"]["source"] == "tester/texts"
     assert sum(v["blocks"] for v in info["summary"]["train"].values()) > 100
-    wrong = _cli(hub, "--dataset_name", "tester/texts", "--output", str(tmp_path / "x"), *SMALL[2:])
-    assert wrong.returncode == 2 and "text column 'text' not found" in wrong.stderr
+    wrong = _build(hub, "--dataset_name", "tester/texts", "--output", tmp_path / "x", *corpus, returncode=2)
+    assert "text column 'text' not found" in wrong.stderr
     assert "available columns are n, story" in wrong.stderr and not (tmp_path / "x").exists()
 
 
 def test_a_cloned_tokenizer_pushes_and_loads_back_from_the_hub(hub):
-    loaded = _python(
-        hub,
+    loaded = run_snippet(
         """
         import json
         from transformers import AutoTokenizer
@@ -253,6 +223,7 @@ def test_a_cloned_tokenizer_pushes_and_loads_back_from_the_hub(hub):
             "plain": plain(text)["input_ids"] == tok(text, language=3)["input_ids"],
         }))
         """,
+        env=hub.client_env,
     )
     assert loaded == {"commit": True, "same": True, "ids": True, "plain": True}
     assert {"cloned_tokenizer.json", "tokenizer.json", "tokenizers/L3/tokenizer.json"} <= set(
@@ -264,16 +235,13 @@ def test_a_real_language_config_pushes_and_loads_back_with_its_joint_tokenizer(h
     from real_texts import write_texts
 
     en, fr, _ = write_texts(tmp_path)
-    pushed = _cli(
-        hub, "--language", f"en={en}", "--language", f"fr={fr}", "--vocab", "anchored", "--vocab-size", "300",
-        "--block-size", "32", "--eval-blocks", "8", "--push_to_hub", "--hub_dataset_id", "tester/enfr",
-    )  # fmt: skip
-    assert pushed.returncode == 0, pushed.stderr[-2000:]
+    languages = ("--language", f"en={en}", "--language", f"fr={fr}", "--vocab", "anchored")
+    corpus = tiny_corpus_flags("max_documents")  # the base texts are the languages' own
+    pushed = _build(hub, *languages, *corpus, "--push_to_hub", "--hub_dataset_id", "tester/enfr")
     assert "pushed en-fr-anchored-all" in pushed.stdout
     meta = _card_meta(hub, "tester/enfr")
     assert meta["language"] == ["en", "fr"] and meta["pretty_name"] == "Real-language corpus"
-    loaded = _python(
-        hub,
+    loaded = run_snippet(
         """
         import json
         from hf_clonelang.data.corpus_folder import load_cloned_corpus
@@ -282,6 +250,7 @@ def test_a_real_language_config_pushes_and_loads_back_with_its_joint_tokenizer(h
         print(json.dumps({"kind": type(tok).__name__, "names": tok.names, "mode": tok.mode,
                           "owners": sorted(set(tok.language_of(row).tolist())), "splits": sorted(dsd)}))
     """,
+        env=hub.client_env,
     )
     assert loaded["kind"] == "JointTokenizer" and loaded["names"] == ["en", "fr"] and loaded["mode"] == "anchored"
     assert set(loaded["owners"]) <= {0, 2} and 2 in loaded["owners"] and "test_L2" in loaded["splits"]  # SHARED = 0

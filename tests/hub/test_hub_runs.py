@@ -3,39 +3,16 @@ card's metadata, checkpoint pushes, probing, and push failures that never damage
 
 import hashlib
 import json
-import os
-import subprocess
-import sys
-import textwrap
+import re
 from pathlib import Path
 
 import pytest
 import torch
 from huggingface_hub import ModelCard
+from toolkit import ROOT, run_cli, run_python, run_snippet, run_training, tiny_run_flags
 from transformers import AutoModelForCausalLM, AutoTokenizer
 
-from hub_server import LocalHub
-
-ROOT = Path(__file__).resolve().parents[2]
-TINY = [
-    "--max_documents", "400", "--vocab_size", "300", "--block_size", "32", "--eval_blocks", "8", "--n_layer", "2",
-    "--n_embd", "64", "--n_head", "2", "--per_device_train_batch_size", "4", "--max_steps", "20", "--eval_steps",
-    "10", "--save_steps", "10", "--logging_steps", "5", "--alignment_blocks", "8", "--disable_tqdm", "true",
-]  # fmt: skip
 TEXT = "Once upon a time, a little fox found a red kite near the river."
-
-
-@pytest.fixture(scope="module")
-def hub(tmp_path_factory):
-    tmp = tmp_path_factory.mktemp("hub")
-    with LocalHub(tmp / "server") as server:
-        server.client_env = {
-            **os.environ,
-            **server.env(tmp / "hf_home"),
-            "OMP_NUM_THREADS": "1",
-            "HF_CLONELANG_HUB_TIMEOUT": "2",
-        }
-        yield server
 
 
 @pytest.fixture(scope="module")
@@ -43,25 +20,19 @@ def corpus_cache(tmp_path_factory):
     return str(tmp_path_factory.mktemp("cache"))
 
 
-def _run(hub, *args, ok=True):
-    proc = subprocess.run([sys.executable, *args], env=hub.client_env, capture_output=True, text=True, timeout=600)
-    if ok:
-        assert proc.returncode == 0, proc.stderr[-3000:]
-    return proc
-
-
-def _train(hub, out, corpus_cache, *extra, ok=True):
-    return _run(
-        hub,
-        str(ROOT / "run_clm_imbalance.py"),
-        *TINY,
-        "--output_dir",
-        str(out),
-        "--corpus_cache_dir",
-        corpus_cache,
-        *extra,
-        ok=ok,
+def _train(hub, out, corpus_cache, *extra, returncode=0):
+    """A tiny run of 20 steps, evaluated and saved every 10, with the default learning rate."""
+    flags = tiny_run_flags(
+        "learning_rate",
+        max_steps=20,
+        eval_steps=10,
+        save_steps=10,
+        logging_steps=5,
+        alignment_blocks=8,
+        output_dir=out,
+        corpus_cache_dir=corpus_cache,
     )
+    return run_training(*flags, *extra, env=hub.client_env, returncode=returncode)
 
 
 def _digest(folder):
@@ -73,10 +44,10 @@ def _digest(folder):
 
 
 @pytest.fixture(scope="module")
-def pushed_run(hub, tmp_path_factory, corpus_cache):
+def pushed_run(module_hub, tmp_path_factory, corpus_cache):
     out = tmp_path_factory.mktemp("run") / "tiny"
     proc = _train(
-        hub,
+        module_hub,
         out,
         corpus_cache,
         "--push_to_hub",
@@ -90,7 +61,7 @@ def pushed_run(hub, tmp_path_factory, corpus_cache):
     return out
 
 
-def test_a_pushed_run_loads_with_plain_transformers_and_gives_the_same_logits(hub, pushed_run):
+def test_a_pushed_run_loads_with_plain_transformers_and_gives_the_same_logits(module_hub, pushed_run):
     code = f"""
         import json, torch
         from transformers import AutoModelForCausalLM, AutoTokenizer
@@ -101,7 +72,7 @@ def test_a_pushed_run_loads_with_plain_transformers_and_gives_the_same_logits(hu
             logits = model(ids).logits[0, -1, :8].tolist()
         print(json.dumps({{"ids": ids[0].tolist(), "logits": logits}}))
     """
-    remote = json.loads(_run(hub, "-c", textwrap.dedent(code)).stdout.strip().splitlines()[-1])
+    remote = run_snippet(code, env=module_hub.client_env)
     local_model = AutoModelForCausalLM.from_pretrained(pushed_run)
     local_tok = AutoTokenizer.from_pretrained(pushed_run, subfolder="tokenizers/L2")
     ids = local_tok(TEXT, return_tensors="pt", truncation=True, max_length=16)["input_ids"]
@@ -111,8 +82,8 @@ def test_a_pushed_run_loads_with_plain_transformers_and_gives_the_same_logits(hu
     assert remote["logits"] == pytest.approx(expected, abs=1e-5)
 
 
-def test_the_pushed_files_and_the_card_metadata(hub, pushed_run):
-    files = set(hub.files("tester/tiny-run", rtype="models"))
+def test_the_pushed_files_and_the_card_metadata(module_hub, pushed_run):
+    files = set(module_hub.files("tester/tiny-run", rtype="models"))
     for name in (
         "model.safetensors",
         "config.json",
@@ -133,22 +104,17 @@ def test_the_pushed_files_and_the_card_metadata(hub, pushed_run):
     root = {f for f in files if "/" not in f}
     # resuming state stays in checkpoints; the pickled arguments that Trainer's checkpoint pushes upload are removed
     assert not root & {"optimizer.pt", "scheduler.pt", "rng_state.pth", "training_args.bin"}, root
-    loaded = json.loads(
-        _run(
-            hub,
-            "-c",
-            textwrap.dedent("""
+    loaded = run_snippet(
+        """
         import json
         from huggingface_hub import ModelCard
         card = ModelCard.load("tester/tiny-run")
         results = [[r.dataset_split, r.metric_type, r.metric_value] for r in card.data.eval_results]
         print(json.dumps({"library": card.data.library_name, "results": results, "text": card.text}))
-    """),
-        )
-        .stdout.strip()
-        .splitlines()[-1]
+        """,
+        env=module_hub.client_env,
     )
-    card = ModelCard(hub.read("tester/tiny-run", "README.md", rtype="models").decode())
+    card = ModelCard(module_hub.read("tester/tiny-run", "README.md", rtype="models").decode())
     assert loaded["library"] == card.data.library_name == "transformers" and card.data.license == "apache-2.0"
     assert "| data | hf_clonelang's embedded stories" in card.text
     assert loaded["text"] == card.text
@@ -166,18 +132,51 @@ def test_the_pushed_files_and_the_card_metadata(hub, pushed_run):
     assert not (pushed_run / "README.md").read_text().count("tester/tiny-run")  # the local card is left alone
 
 
-@pytest.mark.slow  # the example probe script, fine-tuning twice
-def test_probe_a_pushed_checkpoint_zero_shot(hub, pushed_run, tmp_path):
+def _probe_results(stdout: str) -> dict[str, float]:
+    """The accuracies that examples/probe_zero_shot.py prints last, and its test set's size and labels."""
+    found = {}
+    for name, pattern in (
+        ("L1", r"accuracy in L1 \(trained\): +([\d.]+)"),
+        ("L2", r"accuracy in L2 \(zero-shot\): +([\d.]+)"),
+        ("baseline", r"majority-class baseline: +([\d.]+) +\((\d+) test examples, (\d+) labels\)"),
+    ):
+        m = re.search(pattern, stdout)
+        assert m, f"no {name} line in:\n{stdout}"
+        found[name] = float(m[1])
+        if name == "baseline":
+            found["examples"], found["labels"] = int(m[2]), int(m[3])
+    return found
+
+
+@pytest.mark.slow  # the example probe script: fine-tuning and a linear probe, each run twice
+def test_probe_a_pushed_checkpoint_zero_shot(module_hub, pushed_run, tmp_path):
+    from datasets import load_dataset
+
+    from hf_clonelang.data.stories import TOPICS
+
     data = tmp_path / "probe.jsonl"
-    _run(hub, "-m", "hf_clonelang.commands.cli", "stories", "--num", "160", "--seed", "1", "--output", str(data))
-    script = str(ROOT / "examples" / "probe_zero_shot.py")
-    args = ("--model", "tester/tiny-run", "--data", str(data), "--epochs", "3", "--eval-every", "2")
+    run_cli("stories", "--num", "160", "--seed", "1", "--output", data, env=module_hub.client_env)
+    script = ROOT / "examples" / "probe_zero_shot.py"
+    args = ("--model", "tester/tiny-run", "--data", data, "--epochs", "3", "--eval-every", "2")
+    # The model trained 20 steps: its features hardly tell the 8 topics apart, so "L1 beats the baseline" would be
+    # luck (at this scale both accuracies sit at or below the majority share). What the probe must do at any scale:
+    # hold out the seeded test split, follow its schedule, and give the same numbers for the same seed (a check
+    # that fails if any source of randomness is left unseeded).
+    test_split = load_dataset("json", data_files=str(data), split="train").train_test_split(test_size=0.25, seed=12)
+    labels = test_split["test"]["label"]
+    majority = max(labels.count(y) for y in set(labels)) / len(labels)
     for extra in ((), ("--linear-probe",)):  # full fine-tuning (the paper's recipe, the default), a linear probe
-        lines = _run(hub, script, *args, *extra).stdout.strip().splitlines()
-        assert any(line.startswith("accuracy in L1 (trained):") for line in lines)
-        zero_shot = next(line for line in lines if line.startswith("accuracy in L2 (zero-shot):"))
-        assert 0.0 <= float(zero_shot.split()[-1]) <= 1.0
-        assert any(line.startswith("majority-class baseline:") for line in lines)
+        first = run_python(script, *args, *extra, env=module_hub.client_env).stdout
+        again = run_python(script, *args, *extra, env=module_hub.client_env).stdout
+        assert again == first  # the same seed: the same losses, validation accuracies and test accuracies
+        # 108 training examples in batches of 32 with 2 accumulation steps: 2 steps an epoch, 6 in 3 epochs,
+        # evaluated every 2 (no early stopping with the default patience of 10)
+        assert re.findall(r"^step (\d+)/(\d+)", first, flags=re.M) == [("2", "6"), ("4", "6"), ("6", "6")], first
+        assert "108 training, 12 validation examples" in first
+        results = _probe_results(first)
+        assert (results["examples"], results["labels"]) == (40, len(TOPICS))
+        assert results["baseline"] == pytest.approx(majority, abs=5e-4)
+        assert 0.0 <= results["L1"] <= 1.0 and 0.0 <= results["L2"] <= 1.0
 
 
 @pytest.mark.parametrize(
@@ -189,37 +188,36 @@ def test_probe_a_pushed_checkpoint_zero_shot(hub, pushed_run, tmp_path):
         pytest.param({"drop": True}, "Disconnected", marks=pytest.mark.slow),
     ],
 )
-def test_failed_pushes_leave_the_run_intact_and_can_be_retried(hub, pushed_run, fault, cause):
+def test_failed_pushes_leave_the_run_intact_and_can_be_retried(module_hub, pushed_run, fault, cause):
     before = _digest(pushed_run)
     repo = f"tester/retry-{cause.lower()}"
-    hub.fault(rf"^POST /api/models/{repo}/commit/", times=1, **fault)
-    failed = _run(hub, "-m", "hf_clonelang.commands.cli", "push", str(pushed_run), "--repo", repo, ok=False)
-    assert failed.returncode == 2 and "Traceback" not in failed.stderr
+    module_hub.fault(rf"^POST /api/models/{repo}/commit/", times=1, **fault)
+    failed = run_cli("push", pushed_run, "--repo", repo, env=module_hub.client_env, returncode=2)
+    assert "Traceback" not in failed.stderr
     last = failed.stderr.strip().splitlines()[-1]
     assert last.startswith(f"hf-clonelang push: error: pushing run {pushed_run} to model repo '{repo}' failed: ")
     assert cause.lower() in last.lower(), last
     assert _digest(pushed_run) == before
-    again = _run(hub, "-m", "hf_clonelang.commands.cli", "push", str(pushed_run), "--repo", repo)  # the same command
+    again = run_cli("push", pushed_run, "--repo", repo, env=module_hub.client_env)  # the same command
     assert "pushed" in again.stdout
-    assert "model.safetensors" in hub.files(repo, rtype="models")
+    assert "model.safetensors" in module_hub.files(repo, rtype="models")
     assert _digest(pushed_run) == before
 
 
 def test_a_training_run_whose_push_fails_is_saved_and_the_same_command_retries_only_the_push(
-    hub, tmp_path, corpus_cache
+    module_hub, tmp_path, corpus_cache
 ):
     out = tmp_path / "run"
-    hub.fault(r"^POST /api/models/tester/flaky/commit/", times=1, status=502)
+    module_hub.fault(r"^POST /api/models/tester/flaky/commit/", times=1, status=502)
     args = ("--push_to_hub", "true", "--hub_model_id", "tester/flaky", "--hub_strategy", "end")
-    failed = _train(hub, out, corpus_cache, *args, ok=False)
-    assert failed.returncode == 2
+    failed = _train(module_hub, out, corpus_cache, *args, returncode=2)
     assert "run the same command again to retry the push" in failed.stderr.strip().splitlines()[-1]
     assert (out / "all_results.json").is_file() and (out / "model.safetensors").is_file()
     state = (out / "trainer_state.json").stat().st_mtime_ns
-    retried = _train(hub, out, corpus_cache, *args)
+    retried = _train(module_hub, out, corpus_cache, *args)
     assert "already holds this run: pushing it" in retried.stdout
     assert (out / "trainer_state.json").stat().st_mtime_ns == state  # not trained again
-    assert "all_results.json" in hub.files("tester/flaky", rtype="models")
+    assert "all_results.json" in module_hub.files("tester/flaky", rtype="models")
 
 
 def test_the_card_names_the_data_a_run_really_trained_on(tmp_path):
@@ -238,28 +236,32 @@ def test_the_card_names_the_data_a_run_really_trained_on(tmp_path):
     assert hub.data.datasets == ["me/clones"]
 
 
-def test_a_repo_that_cannot_be_created_stops_the_run_before_training(hub, tmp_path, corpus_cache):
+def test_a_repo_that_cannot_be_created_stops_the_run_before_training(module_hub, tmp_path, corpus_cache):
     out = tmp_path / "run"
-    hub.fault(r"^POST /api/repos/create", times=1, status=500)
-    failed = _train(hub, out, corpus_cache, "--push_to_hub", "true", "--hub_model_id", "tester/no-repo", ok=False)
+    module_hub.fault(r"^POST /api/repos/create", times=1, status=500)
+    args = ("--push_to_hub", "true", "--hub_model_id", "tester/no-repo")
+    failed = _train(module_hub, out, corpus_cache, *args, returncode=2)
     last = failed.stderr.strip().splitlines()[-1]
-    assert failed.returncode == 2 and "Traceback" not in failed.stderr
+    assert "Traceback" not in failed.stderr
     assert last.startswith("run_clm_imbalance.py: error: creating model repo 'tester/no-repo' failed: "), last
     assert "retry the push" not in last  # nothing was trained, so nothing waits to be pushed
     assert not (out / "model.safetensors").exists()
 
 
-def test_no_token_and_no_absolute_local_path_reaches_the_run_folder_or_the_repo(hub, tmp_path, corpus_cache):
+def test_no_token_and_no_absolute_local_path_reaches_the_run_folder_or_the_repo(module_hub, tmp_path, corpus_cache):
     secret = "hf_secret_given_on_the_command_line"
     books = tmp_path / "data" / "books.txt"
     books.parent.mkdir()
     books.write_text("\n\n".join(f"The fox {i} ran to the river and found a red kite." for i in range(300)))
     out = tmp_path / "runs" / "private"
     extra = ("--hub_token", secret, "--hub_model_id", "tester/private", "--hub_strategy", "every_save")
-    _train(hub, out, corpus_cache, "--train_files", str(books), "--push_to_hub", "true", *extra)
+    _train(module_hub, out, corpus_cache, "--train_files", str(books), "--push_to_hub", "true", *extra)
     local = {p.relative_to(out).as_posix(): p.read_bytes() for p in out.rglob("*") if p.is_file()}
-    remote = {f: hub.read("tester/private", f, rtype="models") for f in hub.files("tester/private", rtype="models")}
-    environment_token = hub.client_env["HF_TOKEN"].encode()
+    remote = {
+        f: module_hub.read("tester/private", f, rtype="models")
+        for f in module_hub.files("tester/private", rtype="models")
+    }
+    environment_token = module_hub.client_env["HF_TOKEN"].encode()
     for where, files in (("run folder", local), ("repo", remote)):
         for name, data in files.items():
             assert secret.encode() not in data, f"{where}: {name} holds the token"

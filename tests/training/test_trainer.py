@@ -5,6 +5,7 @@ import math
 import numpy as np
 import pytest
 import torch
+from toolkit import tiny_model_flags
 from transformers import GPT2Config, GPT2LMHeadModel
 
 from hf_clonelang import ConfigError
@@ -319,7 +320,7 @@ def test_attention_kernel_and_weights_dtype_reach_the_model(monkeypatch):
     from hf_clonelang.commands.train import parse_args
     from hf_clonelang.training import modeling
 
-    small = ["--n_layer", "1", "--n_embd", "32", "--n_head", "2"]
+    small = tiny_model_flags(n_layer=1, n_embd=32)
     default, _, _ = parse_args(small)
     chosen, _, _ = parse_args([*small, "--dtype", "bfloat16", "--attn_implementation", "eager"])
     model = modeling.build_model(default, 100, 32)

@@ -5,8 +5,8 @@ import pytest
 from real_texts import EN_WORDS, FR_WORDS, paragraphs
 
 from hf_clonelang import ClonedTokenizer, ConfigError, train_byte_level_bpe
-from hf_clonelang.joint_tokenization import JointTokenizer
-from hf_clonelang.language_tokenizer import LanguageTokenizer, load_language_tokenizer
+from hf_clonelang.tokenization.joint_tokenizer import JointTokenizer
+from hf_clonelang.tokenization.language_tokenizer import LanguageTokenizer, load_language_tokenizer
 
 
 @pytest.fixture(scope="module")

@@ -12,10 +12,11 @@ from __future__ import annotations
 import os
 from typing import Any, Protocol, runtime_checkable
 
-from .joint_tokenization import CONFIG_NAME as JOINT_CONFIG
-from .joint_tokenization import JointTokenizer
-from .tokenization import CONFIG_NAME as CLONED_CONFIG
-from .tokenization import ClonedTokenizer, tokenizer_folder
+from .cloned_tokenizer import CONFIG_NAME as CLONED_CONFIG
+from .cloned_tokenizer import ClonedTokenizer
+from .folder import tokenizer_folder
+from .joint_tokenizer import CONFIG_NAME as JOINT_CONFIG
+from .joint_tokenizer import JointTokenizer
 
 __all__ = ["LanguageTokenizer", "load_language_tokenizer"]
 
@@ -46,6 +47,9 @@ class LanguageTokenizer(Protocol):
     def __call__(self, text: Any, *, language: int = 1, **kwargs: Any) -> Any: ...
 
     def decode(self, ids: Any, **kwargs: Any) -> str: ...
+
+    def standalone_tokenizer(self, language: int) -> Any:
+        """Language ``language`` as a plain `transformers` tokenizer giving its joint ids (``tokenizers/L{k}/``)."""
 
 
 def load_language_tokenizer(path_or_repo: str | os.PathLike, **kwargs: Any) -> Any:

@@ -15,9 +15,9 @@ from typing import Any
 
 import numpy as np
 
-from .common import check_num_languages
-from .errors import ConfigError
-from .vocab import SHARED
+from ..common import check_num_languages
+from ..errors import ConfigError
+from .clone_layout import SHARED
 
 VOCAB_MODES = ("disjoint", "anchored")
 

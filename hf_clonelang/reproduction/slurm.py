@@ -20,6 +20,8 @@ from pathlib import Path
 from typing import Any
 
 from ..common import RunFiles
+from .arguments import ReproduceArguments
+from .plan import GridPlan, language_flags
 
 SCRIPTS = ("prepare.sbatch", "runs.sbatch", "report.sbatch", "submit.sh")
 
@@ -101,6 +103,38 @@ REPORT=$(sbatch --parsable --dependency=afterok:$RUNS {folder}/report.sbatch)
 echo "submitted: prepare $PREPARE, runs $RUNS ({len(runs)} tasks), report $REPORT"
 """
     return {"prepare.sbatch": prepare, "runs.sbatch": run_script, "report.sbatch": report, "submit.sh": submit}
+
+
+def grid_scripts(plan: GridPlan, args: ReproduceArguments) -> dict[str, str]:
+    """The scripts of the grid ``plan`` that ``args`` describe (`slurm_scripts`)."""
+    argvs = [plan.argv(r) for r in plan.runs]
+    return slurm_scripts(plan.out, plan.runs, argvs, reproduce_argv(args), plan.gpus_per_run, args.slurm_options)
+
+
+def reproduce_argv(args: ReproduceArguments) -> list[str]:
+    """This grid's ``reproduce`` command line with absolute paths, for the scripts' prepare and report steps (the
+    batch split pinned, so that every step resolves the same runs)."""
+    argv = ["--scale", args.scale, "--output", str(Path(args.output).absolute()), "--seeds", args.seeds]
+    argv += [
+        "--lengths",
+        args.lengths,
+        "--gpus-per-run",
+        str(args.gpus_per_run),
+        "--gpu-memory-gb",
+        str(args.gpu_memory_gb),
+    ]
+    if args.languages:
+        _, flags = language_flags(args.languages)
+        argv += ["--languages", ",".join(flags[1::2])]
+    elif args.corpus != "embedded":
+        argv += ["--corpus", str(Path(args.corpus).absolute()) if Path(args.corpus).exists() else args.corpus]
+    for flag, value in (("--pairs", args.pairs), ("--align-blocks", args.align_blocks),
+                        ("--per-device-batch", args.per_device_batch)):  # fmt: skip
+        if value is not None:
+            argv += [flag, str(Path(value).absolute()) if flag == "--pairs" else str(value)]
+    if args.ten_languages:
+        argv.append("--ten-languages")
+    return [*argv, "--", *args.run_args] if args.run_args else argv
 
 
 def write_slurm_scripts(out: Path, scripts: dict[str, str]) -> Path:

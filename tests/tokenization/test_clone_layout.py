@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from hf_clonelang import SHARED, ClonedTokenizer, ConfigError
 from hf_clonelang.data.tokenizers import token_frequencies
-from hf_clonelang.vocab import CloneLayout, joint_vocab_size
+from hf_clonelang.tokenization.clone_layout import CloneLayout, joint_vocab_size
 
 SETTINGS = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 

@@ -5,7 +5,8 @@ import re
 import subprocess
 
 from hf_clonelang.commands.cli import main
-from hf_clonelang.commands.reproduce import SCALES, grid
+from hf_clonelang.reproduction.plan import cloned_runs
+from hf_clonelang.reproduction.scales import SCALES
 
 
 def test_the_slurm_scripts_are_valid_bash_and_name_every_run_once(tmp_path, capsys):
@@ -31,7 +32,7 @@ def test_the_slurm_scripts_are_valid_bash_and_name_every_run_once(tmp_path, caps
         proc = subprocess.run(["bash", "-n", str(folder / name)], capture_output=True, text=True)
         assert proc.returncode == 0, (name, proc.stderr)  # valid bash
     runs = (folder / "runs.sbatch").read_text()
-    names = [r.name for r in grid(SCALES["small"], seeds=(0, 1))]
+    names = [r.name for r in cloned_runs(SCALES["small"], seeds=(0, 1))]
     listed = re.search(r"RUNS=\(\n(.*?)\n\)", runs, re.S).group(1).split()
     assert listed == names and len(set(listed)) == len(listed)  # every run, once, in array order
     assert f"#SBATCH --array=0-{len(names) - 1}" in runs and "#SBATCH --gres=gpu:2" in runs

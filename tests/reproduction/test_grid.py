@@ -7,15 +7,23 @@ from pathlib import Path
 import pytest
 
 from hf_clonelang import ConfigError
-from hf_clonelang.analysis.report import PAPER_DATA
 from hf_clonelang.commands.cli import main
-from hf_clonelang.commands.reproduce import REAL_FRACTIONS, SCALES, grid, mono_fractions, real_grid, run_grid
+from hf_clonelang.reproduction.arguments import ReproduceArguments
+from hf_clonelang.reproduction.grid import run_grid
+from hf_clonelang.reproduction.paper import PAPER_DATA
+from hf_clonelang.reproduction.plan import REAL_FRACTIONS, cloned_runs, mono_fractions, real_runs
+from hf_clonelang.reproduction.scales import SCALES
+
+
+def _grid(out, **kwargs):
+    """The test-scale grid in ``out`` (two parallel runs), with ``kwargs`` as further `ReproduceArguments`."""
+    return run_grid(ReproduceArguments(output=str(out), scale="test", jobs=2, **kwargs))
 
 
 @pytest.fixture(scope="module")
 def finished_grid(tmp_path_factory):
     out = tmp_path_factory.mktemp("grid") / "g"
-    return out, run_grid("test", "embedded", out, jobs=2, lengths=(1, 2))
+    return out, _grid(out, lengths="1,2")
 
 
 def _table(report, heading):
@@ -48,7 +56,7 @@ def test_the_report_has_every_table_filled(finished_grid):
     for name in ("results.json", "power_law.png", "ppl_vs_p.png", "alignment_layers.png", "lengths.png"):
         assert (out / name).is_file(), name
     saved = json.loads((out / "results.json").read_text())
-    assert set(saved["runs"]) == {r.name for r in grid(SCALES["test"], lengths=(1, 2)) if r.kind == "multi"}
+    assert set(saved["runs"]) == {r.name for r in cloned_runs(SCALES["test"], lengths=(1, 2)) if r.kind == "multi"}
     assert set(saved["fits"]) == {"power-law", "loglog-interpolation"}
     teff = saved["runs"]["bi-90-10-x2-s0"]["languages"]["L2"]["teff"]
     assert set(teff) == {"power-law", "loglog-interpolation"}
@@ -65,15 +73,15 @@ def test_the_report_has_every_table_filled(finished_grid):
 def test_finished_runs_are_skipped_and_other_settings_refused(finished_grid):
     out, _ = finished_grid
     stamps = {p: p.stat().st_mtime_ns for p in out.glob("runs/*/all_results.json")}
-    assert len(stamps) == len(grid(SCALES["test"], lengths=(1, 2)))
-    run_grid("test", "embedded", out, jobs=2, lengths=(1, 2))
+    assert len(stamps) == len(cloned_runs(SCALES["test"], lengths=(1, 2)))
+    _grid(out, lengths=(1, 2))  # a Python caller may give the lengths as numbers
     assert {p: p.stat().st_mtime_ns for p in out.glob("runs/*/all_results.json")} == stamps
     with pytest.raises(ConfigError, match="holds a grid of other settings"):
-        run_grid("test", "roneneldan/TinyStories", out)
+        _grid(out, corpus="roneneldan/TinyStories")
     with pytest.raises(ConfigError, match="--scale 'huge' is not allowed"):
-        run_grid("huge", "embedded", out)
+        ReproduceArguments(output=str(out), scale="huge")
     with pytest.raises(ConfigError, match="extra flags none"):  # an ablation needs its own folder
-        run_grid("test", "embedded", out, extra_args=["--tie_word_embeddings", "true"])
+        _grid(out, run_args=["--tie_word_embeddings", "true"])
 
 
 @pytest.mark.slow  # a whole small grid, trained and analysed
@@ -154,7 +162,7 @@ def test_reproduce_refuses_bad_extra_flags_and_lengths(tmp_path, capsys):
 
 
 def test_both_better_names_each_languages_margin():
-    from hf_clonelang.analysis.report import _both_better
+    from hf_clonelang.reproduction.report import _both_better
 
     base = {"ppl_L1": {"mean": 34.0, "std": 0.3}, "ppl_L2": {"mean": 34.0, "std": 0.4}}
     schedule = {"ppl_L1": {"mean": 38.0, "std": 0.0}, "ppl_L2": {"mean": 33.0, "std": 0.3}}
@@ -182,7 +190,7 @@ def test_plots_leave_the_users_matplotlib_backend_alone(tmp_path):
 
 
 def test_the_real_language_grid_names_every_run_once():
-    runs = real_grid(SCALES["cpu-tiny"], ["en", "fr"], seeds=(0, 1))
+    runs = real_runs(SCALES["cpu-tiny"], ["en", "fr"], seeds=(0, 1))
     assert len({r.name for r in runs}) == len(runs) == 2 * len(REAL_FRACTIONS) + 2 * 2 * 4
     mono = [r for r in runs if r.kind == "mono"]
     assert {(r.language, r.schedule) for r in mono} == {(1, "1,0"), (2, "0,1")}  # one curve per language
@@ -193,7 +201,7 @@ def test_the_real_language_grid_names_every_run_once():
     }
     argv = multi[-1].args(SCALES["cpu-tiny"], ["--language", "en=a", "--language", "fr=b"], Path("g"), Path("c"))
     assert argv[argv.index("--vocab_mode") + 1] == "anchored" and "--max_documents" not in argv
-    longer = real_grid(SCALES["cpu-tiny"], ["en", "fr"], lengths=(1, 2))
+    longer = real_runs(SCALES["cpu-tiny"], ["en", "fr"], lengths=(1, 2))
     assert {r.fraction for r in longer if r.kind == "mono"} == set(REAL_FRACTIONS) | {1.5, 2.0}
 
 
@@ -203,7 +211,7 @@ def test_a_real_language_grid_end_to_end(tmp_path):
 
     en, fr, pairs = write_texts(tmp_path)
     out = tmp_path / "g"
-    results = run_grid("test", "embedded", out, jobs=2, languages=f"en={en},fr={fr}", pairs=pairs, align_blocks=6)
+    results = _grid(out, languages=f"en={en},fr={fr}", pairs=pairs, align_blocks=6)
     assert results["languages"] == ["en", "fr"] and set(results["monolingual"]) == {"en", "fr"}
     assert len(results["settings"]) == 8 and all("hidden_cosine_mean" in s for s in results["settings"].values())
     run = results["runs"]["anchored-p10-s0"]

@@ -1,11 +1,17 @@
-"""Argument parsing of the commands: `HfArgumentParser` over the argument dataclasses, plus a config file.
+"""Argument parsing of every command: `HfArgumentParser` over the argument dataclasses, plus a config file.
+
+The argument dataclasses live in their layers (`CorpusArguments` in data, `ModelArguments` and
+`ImbalanceTrainingArguments` in training, `ReproduceArguments` in reproduction, `BuildArguments` in commands); this
+is the one machinery that parses them, so every command reads flags and files alike, and the reproduction grid
+resolves a run's command line exactly as the training script will.
 
 ``--config cfg.yaml`` (or a lone positional ``cfg.yaml`` / ``cfg.json``) supplies values that the command line
 then overrides, as TRL's parser does: the file's entries become flags placed before the command line's own, so
 the same type conversion applies to both and the last value wins. Dash and underscore spellings
 (``--vocab-size``, ``--vocab_size``) are the same flag. A list flag given several times on the command line
 collects every value (``--language en=a.txt --language fr=b.txt``); the command line's list still replaces the
-config file's.
+config file's. A command may name a *remainder* field: everything after ``--`` goes there verbatim (after the
+config file's list of that name), e.g. the flags ``reproduce`` passes to every run.
 """
 
 from __future__ import annotations
@@ -16,13 +22,16 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from ..errors import ConfigError
+from .errors import ConfigError
 
 CONFIG_SUFFIXES = (".json", ".yaml", ".yml")
 
 
-def parse_dataclasses(types: Sequence[type], argv: Sequence[str], prog: str, description: str = "") -> tuple:
-    """One instance per dataclass in ``types`` from ``argv`` (with an optional config file), validated."""
+def parse_dataclasses(
+    types: Sequence[type], argv: Sequence[str], prog: str, description: str = "", remainder: str | None = None
+) -> tuple:
+    """One instance per dataclass in ``types`` from ``argv`` (with an optional config file), validated.
+    ``remainder`` names a list field that takes the arguments after ``--`` (the config file's list first)."""
     from transformers import HfArgumentParser
 
     parser = HfArgumentParser(list(types), prog=prog, description=description, allow_abbrev=False)
@@ -30,14 +39,30 @@ def parse_dataclasses(types: Sequence[type], argv: Sequence[str], prog: str, des
         "--config", default=None, metavar="FILE", help="YAML or JSON file of arguments; the command line overrides it"
     )
     argv = list(argv)
+    passed: list[str] = []
+    if remainder is not None and "--" in argv:
+        cut = argv.index("--")
+        argv, passed = argv[:cut], argv[cut + 1 :]
     config, argv = _config_file(argv)
     argv = collect_repeated(argv, parser)
-    flags = [*config_flags(config), *argv] if config else argv
+    values = config_values(config) if config else {}
+    if remainder is not None:
+        passed = [*_string_list(values.pop(remainder, None) or [], f"{remainder} in {config}"), *passed]
+    flags = [*as_flags(values), *argv]
     _, rest = parser.parse_known_args(flags)  # unknown flags first: before any value is checked
     if rest:
         raise ConfigError(f"unknown arguments: {' '.join(rest)} (see {prog} --help)")
-    values = parser.parse_args_into_dataclasses(flags)
-    return tuple(v for v in values if dataclasses.is_dataclass(v))  # the --config namespace is dropped
+    parsed = tuple(v for v in parser.parse_args_into_dataclasses(flags) if dataclasses.is_dataclass(v))
+    for value in parsed:  # (the --config namespace is dropped)
+        if remainder is not None and hasattr(value, remainder):
+            setattr(value, remainder, [*getattr(value, remainder), *passed])
+    return parsed
+
+
+def _string_list(value: Any, what: str) -> list[str]:
+    if not isinstance(value, list) or not all(isinstance(v, (str, int, float)) for v in value):
+        raise ConfigError(f"{what} must be a list of flags and values, e.g. [--tie_word_embeddings, true]")
+    return [flag_value(v) for v in value]
 
 
 def collect_repeated(argv: list[str], parser: Any) -> list[str]:
@@ -83,8 +108,8 @@ def _config_file(argv: list[str]) -> tuple[str | None, list[str]]:
     return None, argv
 
 
-def config_flags(path: str) -> list[str]:
-    """The entries of a YAML / JSON config file as command-line flags."""
+def config_values(path: str) -> dict[str, Any]:
+    """The entries of a YAML / JSON config file (argument names to values)."""
     file = Path(path)
     if not file.is_file():
         raise ConfigError(f"config file {path!r} does not exist")
@@ -94,7 +119,7 @@ def config_flags(path: str) -> list[str]:
     loaded = json.loads(text) if file.suffix == ".json" else yaml.safe_load(text)
     if not isinstance(loaded, dict):
         raise ConfigError(f"config file {path!r} must hold a mapping of argument names to values")
-    return as_flags(loaded)
+    return loaded
 
 
 def as_flags(values: dict[str, Any]) -> list[str]:

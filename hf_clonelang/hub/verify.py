@@ -8,8 +8,8 @@ import json
 from pathlib import Path
 from typing import Any
 
-from .common import CorpusFiles, RunFiles
-from .errors import ConfigError, one_line
+from ..common import CorpusFiles, RunFiles
+from ..errors import ConfigError, one_line
 
 
 def file_damage(path: Path) -> str | None:

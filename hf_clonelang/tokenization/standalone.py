@@ -7,21 +7,15 @@ The base tokenizer's ``tokenizer.json`` is rewritten id by id through the langua
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
-from .errors import ConfigError
+from ..errors import ConfigError
 
-if TYPE_CHECKING:
-    from .tokenization import ClonedTokenizer
-
-
-def standalone_tokenizer(tokenizer: ClonedTokenizer, language: int) -> Any:
-    """A plain `transformers` fast tokenizer that encodes base text straight to ``language``'s ids."""
-    tokenizer.layout.check_language(language)
-    table = tokenizer.to_language(np.arange(tokenizer.base_vocab_size), language)
-    return remapped_tokenizer(tokenizer.base, table)
+STANDALONE_DIR = "tokenizers"
+"""Where a saved tokenizer (and a run folder, a corpus config) keeps the standalone tokenizer of language k:
+``tokenizers/L{k}/``."""
 
 
 def remapped_tokenizer(base: Any, table: np.ndarray) -> Any:

@@ -7,9 +7,9 @@ from types import SimpleNamespace
 import pytest
 
 from hf_clonelang.analysis.efficiency import interpolate_loglog
-from hf_clonelang.analysis.real_report import render_real_report, setting_name
-from hf_clonelang.analysis.report import analyse_run, by_setting
-from hf_clonelang.commands.reproduce import SCALES
+from hf_clonelang.reproduction.report import render_report, setting_name
+from hf_clonelang.reproduction.results import analyse_run, by_setting
+from hf_clonelang.reproduction.scales import SCALES
 
 FRACTIONS = [0.05, 0.1, 0.2, 0.5, 1.0]
 EN_CURVE = interpolate_loglog(FRACTIONS, [120.0, 80.0, 60.0, 45.0, 40.0])
@@ -65,7 +65,7 @@ def test_settings_are_grouped_by_vocabulary_mode_and_reported_beside_table_3(run
                             for f in FRACTIONS] for n in ("en", "fr")},
         "fits": {n: {"power-law": {"error": "not fitted here"}} for n in ("en", "fr")},
     }  # fmt: skip
-    report = render_real_report(results, SCALES["test"], {})
+    report = render_report(results, SCALES["test"], {})  # the one renderer: real results get report_real.md
     row = next(line for line in report.splitlines() if line.startswith("| anchored | p(fr) = 0.1 |"))
     assert "| 2 | 42.50 ± 0.71 | 58.50 ± 0.71 |" in row and row.endswith("| 22.48 / 29.04 | 1.00 / 1.27 |")
     assert "Not measured: run `reproduce` with `--pairs FILE`" in report

@@ -109,6 +109,27 @@ def fit_batch(
     return size, per_process // size
 
 
+def plan_devices(
+    scale: Any,
+    runs: list[Any],
+    jobs: int | None,
+    gpus_per_run: int = 1,
+    per_device_batch: int | None = None,
+    host: GpuHost | None = None,
+) -> tuple[list[str | None], tuple[int, int] | None]:
+    """The device slots of the parallel runs and, on GPUs, the batch split every run uses (the scale's global
+    batch over ``gpus_per_run`` processes, fitted to the GPU's memory unless ``per_device_batch`` is given)."""
+    host = host or gpu_host()
+    slots = device_slots(host, gpus_per_run, jobs, len(runs))
+    if host.count == 0:
+        if per_device_batch is not None:
+            raise ConfigError("--per-device-batch applies to GPU hosts: on CPUs every run takes the scale's batch")
+        return slots, None
+    vocab = scale.vocab_size * max(r.num_languages for r in runs)
+    split = fit_batch(scale.batch, gpus_per_run, host.memory, scale.model, scale.block_size, vocab, per_device_batch)
+    return slots, split
+
+
 def launch_command(argv: list[str], gpus_per_run: int, port: int) -> list[str]:
     """The command of one run: the training module, or ``accelerate launch`` over ``gpus_per_run`` GPUs (its own
     rendezvous ``port``, so parallel runs do not collide)."""

@@ -14,10 +14,10 @@ from typing import Any
 
 import numpy as np
 
-from .errors import ConfigError
-from .joint_vocab import JointLayout
-from .standalone import remapped_tokenizer
-from .tokenization import STANDALONE_DIR, tokenizer_folder
+from ..errors import ConfigError
+from .folder import tokenizer_folder
+from .joint_layout import JointLayout
+from .standalone import STANDALONE_DIR, remapped_tokenizer
 
 CONFIG_NAME = "joint_tokenizer.json"
 BASE_DIR = "base"
@@ -145,7 +145,7 @@ class JointTokenizer:
         root.mkdir(parents=True, exist_ok=True)
         for k, base in enumerate(self.bases, 1):
             base.save_pretrained(root / BASE_DIR / f"L{k}")
-            self.standalone(k).save_pretrained(root / STANDALONE_DIR / f"L{k}")
+            self.standalone_tokenizer(k).save_pretrained(root / STANDALONE_DIR / f"L{k}")
         (root / CONFIG_NAME).write_text(json.dumps(self.to_dict(), indent=2) + "\n")
         return root
 
@@ -176,7 +176,7 @@ class JointTokenizer:
             raise ConfigError(f"{root}: the base tokenizers give {tok.vocab_size} joint ids, not {expected}")
         return tok
 
-    def standalone(self, language: int) -> Any:
+    def standalone_tokenizer(self, language: int) -> Any:
         """A plain fast tokenizer that encodes language ``language``'s text straight to joint ids."""
         return remapped_tokenizer(self.bases[self._check(language) - 1], self.layout.to_joint[language - 1])
 

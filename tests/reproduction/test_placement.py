@@ -3,14 +3,16 @@ accelerate launch inside), never two runs on one GPU, and the scale's global bat
 accumulation; CPU hosts as before."""
 
 import json
+from pathlib import Path
 
 import pytest
 
 from hf_clonelang import ConfigError
-from hf_clonelang.commands import reproduce
 from hf_clonelang.commands.cli import main
-from hf_clonelang.commands.placement import GpuHost, device_slots, fit_batch, launch_command
-from hf_clonelang.commands.reproduce import SCALES, grid, plan_devices
+from hf_clonelang.reproduction import placement
+from hf_clonelang.reproduction.placement import GpuHost, device_slots, fit_batch, launch_command, plan_devices
+from hf_clonelang.reproduction.plan import cloned_runs
+from hf_clonelang.reproduction.scales import SCALES
 
 H100 = GpuHost(count=4, memory=80 * 2**30)
 
@@ -44,10 +46,10 @@ def test_the_global_batch_is_kept_exactly(processes, languages):
 
 def test_a_run_on_several_gpus_is_an_accelerate_launch():
     scale = SCALES["mini"]
-    runs = grid(scale)
+    runs = cloned_runs(scale)
     slots, split = plan_devices(scale, runs, None, gpus_per_run=2, host=H100)
     assert slots == ["0,1", "2,3"] and split[0] * split[1] * 2 == scale.batch
-    argv = runs[-1].args(scale, [], reproduce.Path("g"), reproduce.Path("c"), batch=split)
+    argv = runs[-1].args(scale, [], Path("g"), Path("c"), batch=split)
     command = launch_command(argv, 2, port=29501)
     assert command[1:3] == ["-m", "accelerate.commands.launch"] and "--main_process_port" in command
     assert command[command.index("--num_processes") + 1] == "2" and "hf_clonelang.commands.train" in command
@@ -58,7 +60,7 @@ def test_a_run_on_several_gpus_is_an_accelerate_launch():
 
 
 def test_the_plan_of_a_gpu_host_keeps_the_papers_batch(tmp_path, monkeypatch, capsys):
-    monkeypatch.setattr(reproduce, "gpu_host", lambda: H100)
+    monkeypatch.setattr(placement, "gpu_host", lambda: H100)
     out = tmp_path / "plan"
     assert main(["reproduce", "--scale", "mini", "--gpus-per-run", "2", "--output", str(out), "--dry-run"]) == 0
     plan = json.loads((out / "plan.json").read_text())

@@ -1,11 +1,11 @@
 """`ClonedTokenizer`: one base tokenizer, N perfectly equivalent languages in disjoint id ranges.
 
 The id arithmetic (which ids each language owns, shared ids, anchors, the vectorised id maps) lives in
-`hf_clonelang.vocab.CloneLayout`; this module wraps a base `transformers` tokenizer around it: encoding, decoding,
+`clone_layout.CloneLayout`; this module wraps a base `transformers` tokenizer around it: encoding, decoding,
 padding, token/id conversion and persistence. As in the paper, every id is cloned except padding (special tokens and
 end-of-document included); sharing the other special tokens (``share_special_tokens=True``) and anchors
 (``clone_fraction < 1``) are named options. Each language can be exported as a standalone `transformers` tokenizer
-(`hf_clonelang.standalone`).
+(`standalone`).
 """
 
 from __future__ import annotations
@@ -18,14 +18,14 @@ from typing import Any
 
 import numpy as np
 
-from .errors import ConfigError
-from .standalone import standalone_tokenizer
-from .vocab import SHARED, CloneLayout
+from ..errors import ConfigError
+from .clone_layout import CloneLayout
+from .folder import tokenizer_folder
+from .standalone import STANDALONE_DIR, remapped_tokenizer
 
-__all__ = ["CONFIG_NAME", "SHARED", "STANDALONE_DIR", "ClonedTokenizer"]
+__all__ = ["CONFIG_NAME", "ClonedTokenizer"]
 
 CONFIG_NAME = "cloned_tokenizer.json"
-STANDALONE_DIR = "tokenizers"
 
 
 class ClonedTokenizer:
@@ -327,7 +327,8 @@ class ClonedTokenizer:
     # ------------------------------------------------------------------ standalone export
     def standalone_tokenizer(self, language: int) -> Any:
         """A plain `transformers` fast tokenizer that encodes base text straight to ``language``'s ids."""
-        return standalone_tokenizer(self, language)
+        self.layout.check_language(language)
+        return remapped_tokenizer(self.base, self.to_language(np.arange(self.base_vocab_size), language))
 
 
 def _check_text_pair(text_pair: Any) -> None:
@@ -350,32 +351,3 @@ def _as_list(ids: Any) -> Any:
     if hasattr(ids, "tolist"):
         return ids.tolist()
     return ids
-
-
-def tokenizer_folder(
-    path_or_repo: str | os.PathLike,
-    subfolder: str | None,
-    allow: Sequence[str],
-    ignore: Sequence[str] = (),
-    repo_type: str | None = None,
-    revision: str | None = None,
-    token: str | None = None,
-) -> Path:
-    """The local folder of a saved tokenizer: ``path_or_repo/subfolder``, or for a Hub repo a snapshot of just the
-    ``allow`` patterns (less ``ignore``) under ``subfolder``."""
-    root = Path(path_or_repo)
-    if not root.is_dir():
-        from huggingface_hub import snapshot_download
-
-        prefix = f"{subfolder.strip('/')}/" if subfolder else ""
-        root = Path(
-            snapshot_download(
-                str(path_or_repo),
-                repo_type=repo_type,
-                revision=revision,
-                token=token,
-                allow_patterns=[prefix + a for a in allow],
-                ignore_patterns=[prefix + i for i in ignore] or None,
-            )
-        )
-    return root / subfolder if subfolder else root

@@ -17,8 +17,8 @@ from typing import Any
 
 import numpy as np
 
-from .common import INT32_MAX, check_anchors, check_clone_fraction, check_num_languages
-from .errors import ConfigError
+from ..common import INT32_MAX, check_anchors, check_clone_fraction, check_num_languages
+from ..errors import ConfigError
 
 SHARED = 0
 """`language_of` value for ids that belong to every language (shared special tokens and anchors)."""

@@ -1,0 +1,173 @@
+"""`ReproduceArguments`: everything ``hf-clonelang reproduce`` takes, as one dataclass that the command line (and a
+``--config`` file) fills through the same `HfArgumentParser` machinery as the training script, and that Python users
+build directly: ``run_grid(ReproduceArguments(output="grids/cpu", seeds="0,1"))``.
+
+Lists that the command line writes with commas (``--seeds 0,1``, ``--lengths 1,2``) stay strings here, as typed;
+`seed_values` and `length_values` are their numbers (Python callers may also give a sequence: it is written back
+as the same comma string). Every check is made at construction, before any work: one line naming the bad value.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..errors import ConfigError
+from .scales import SCALES
+
+LAUNCHERS = ("local", "slurm")
+
+
+def _comma_list(value: Any) -> str:
+    """A sequence of numbers as the command line writes it (``(0, 1)`` -> ``"0,1"``); a string as it is."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, Sequence):
+        return ",".join(str(v) for v in value)
+    return str(value)
+
+
+@dataclass
+class ReproduceArguments:
+    """The grid (scale, data, seeds, lengths, extra run flags), where its runs go (here or on SLURM, on which GPUs)
+    and which step to take (all, ``prepare_only``, ``report_only``, ``dry_run``)."""
+
+    output: str = field(
+        metadata={"help": "Grid folder (resumable): runs/, logs/, plan.json, results.json, report.md."}
+    )
+    # ---- the grid
+    scale: str = field(default="cpu-tiny", metadata={"help": f"One of {', '.join(SCALES)} (default: cpu-tiny)."})
+    corpus: str = field(
+        default="embedded", metadata={"help": "embedded (default), local text files, or a load_dataset name."}
+    )
+    languages: str | None = field(
+        default=None,
+        metadata={
+            "help": "Real languages instead of clones, NAME=TEXT,NAME=TEXT (e.g. en=en.txt.gz,fr=fr.txt.gz): "
+            "monolingual curves per language, bilingual at p(L2) 0.1/0.5/0.9 and 0.1_0.9, disjoint and anchored."
+        },
+    )
+    pairs: str | None = field(
+        default=None, metadata={"help": "With --languages: TSV of translation pairs for the alignment."}
+    )
+    seeds: str = field(default="0", metadata={"help": "Seeds of the multilingual runs, e.g. 0,1 (default: 0)."})
+    ten_languages: bool = field(default=False, metadata={"help": "Add the two 10-language runs."})
+    lengths: str = field(
+        default="1",
+        metadata={
+            "help": "Budget multipliers of the bilingual runs, e.g. 1,2,4 (the paper's longer training; monolingual "
+            "points up to the longest are added); default: 1."
+        },
+    )
+    align_blocks: int | None = field(
+        default=None, metadata={"help": "Parallel blocks (or pairs) for the final alignment (default: the scale's)."}
+    )
+    run_args: list[str] = field(
+        default_factory=list,
+        metadata={
+            "help": "Flags for every run's training command: on the command line after -- (hf-clonelang reproduce "
+            "--output g -- --tie_word_embeddings true), in a config file as a list."
+        },
+    )
+    # ---- where the runs go
+    jobs: int | None = field(
+        default=None,
+        metadata={"help": "Runs in parallel (default: one per GPU, each on its own; without GPUs one per CPU core)."},
+    )
+    gpus_per_run: int = field(
+        default=1,
+        metadata={
+            "help": "GPUs of each run (accelerate launch inside when more than one); runs never share a GPU "
+            "(default: 1)."
+        },
+    )
+    per_device_batch: int | None = field(
+        default=None,
+        metadata={
+            "help": "GPU hosts: blocks per device and step; gradient accumulation makes up the scale's batch "
+            "(default: the largest power of two that fits the GPU's memory by an estimate)."
+        },
+    )
+    launcher: str = field(
+        default="local",
+        metadata={
+            "help": "local (default: train here) or slurm (write OUTPUT/slurm/: a job array of the runs, the corpus "
+            "and report steps, and submit.sh)."
+        },
+    )
+    partition: str | None = field(default=None, metadata={"help": "slurm: the partition of the jobs."})
+    time: str | None = field(default=None, metadata={"help": "slurm: each job's time limit, e.g. 24:00:00."})
+    account: str | None = field(default=None, metadata={"help": "slurm: the account to charge."})
+    gpu_memory_gb: float = field(
+        default=80, metadata={"help": "slurm: the cluster GPUs' memory, for the per-device batch (default: 80)."}
+    )
+    # ---- which step
+    prepare_only: bool = field(default=False, metadata={"help": "Only build the corpora."})
+    report_only: bool = field(default=False, metadata={"help": "Only analyse finished runs."})
+    dry_run: bool = field(
+        default=False,
+        metadata={"help": "Write OUTPUT/plan.json (every run's resolved arguments), print each run's command; train "
+                  "nothing."},
+    )  # fmt: skip
+
+    def __post_init__(self) -> None:
+        self.seeds = _comma_list(self.seeds)
+        self.lengths = _comma_list(self.lengths)
+        self.run_args = [str(x) for x in self.run_args]
+        if self.jobs is not None and self.jobs < 1:
+            raise ConfigError(f"--jobs={self.jobs} is not allowed: it must be >= 1")
+        if self.scale not in SCALES:
+            raise ConfigError(f"--scale {self.scale!r} is not allowed: use one of {', '.join(SCALES)}")
+        if self.launcher not in LAUNCHERS:
+            raise ConfigError(f"--launcher {self.launcher!r} is not allowed: use {' or '.join(LAUNCHERS)}")
+        if self.prepare_only and self.report_only:
+            raise ConfigError("--prepare-only and --report-only are not allowed together: give one step")
+        _ = self.seed_values, self.length_values  # parsed here: a bad list is refused before any work
+        if self.languages is not None:
+            if self.corpus != "embedded" or self.ten_languages:
+                raise ConfigError(
+                    "--languages brings each language's text: it cannot go with --corpus or --ten-languages"
+                )
+            if self.pairs is not None and not os.path.isfile(self.pairs):
+                raise ConfigError(f"--pairs {self.pairs!r} does not exist: give a TSV file of translation pairs")
+        elif self.pairs is not None:
+            raise ConfigError("--pairs is for real languages (--languages): cloned languages align on parallel blocks")
+
+    @property
+    def seed_values(self) -> tuple[int, ...]:
+        """``seeds`` as integers (at least one)."""
+        try:
+            values = tuple(int(x) for x in self.seeds.split(","))
+        except ValueError:
+            raise ConfigError(
+                f"--seeds={self.seeds!r} is not allowed: give a comma-separated list of integers"
+            ) from None
+        if not values:
+            raise ConfigError("--seeds needs at least one seed")
+        return values
+
+    @property
+    def length_values(self) -> tuple[float, ...]:
+        """``lengths`` as budget multipliers, sorted and without repeats (each > 0)."""
+        try:
+            values = tuple(float(x) for x in self.lengths.split(","))
+        except ValueError:
+            raise ConfigError(
+                f"--lengths={self.lengths!r} is not allowed: give a comma-separated list of numbers"
+            ) from None
+        if not values or any(not x > 0 for x in values):
+            raise ConfigError(f"--lengths={','.join(map(str, values))} is not allowed: give budget multipliers > 0")
+        return tuple(sorted(set(values)))
+
+    @property
+    def step(self) -> str:
+        """``all`` (train what is not finished, then analyse), ``prepare`` (only the corpora) or ``report``."""
+        return "prepare" if self.prepare_only else "report" if self.report_only else "all"
+
+    @property
+    def slurm_options(self) -> dict[str, Any]:
+        """The cluster's settings for the job scripts (`slurm.slurm_scripts`)."""
+        return {"partition": self.partition, "time": self.time, "account": self.account,
+                "gpu_memory_gb": self.gpu_memory_gb}  # fmt: skip

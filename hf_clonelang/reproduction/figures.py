@@ -1,0 +1,177 @@
+"""The figures of a grid's report, PNGs beside its ``results.json``: the monolingual curve by both estimators, PPL
+against p(L2) with the monolingual-equivalent (MLPE) curves (the paper's Figure 1 left; Figure 3 for real languages,
+disjoint against anchored), PPL against the training length (Figure 2), and alignment per layer at 50/50 and 90/10.
+"""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+from typing import Any
+
+from ..analysis.plots import figure, plot_alignment_comparison, save_figure
+from .plan import SETTING_NAMES
+
+
+def write_figures(out: Path, results: dict[str, Any], laws: dict[Any, Any]) -> dict[str, str]:
+    """Every figure ``results`` can show, written into ``out``: their names by the report's keys. ``laws`` are the
+    monolingual curves by estimator: one set for clones, one per language (1..N) for real languages."""
+    if "languages" in results:
+        return _real_figures(out, results, laws)
+    return _clone_figures(out, results, laws)
+
+
+def _clone_figures(out: Path, results: dict[str, Any], laws: dict[str, Any]) -> dict[str, str]:
+    figures = {}
+    if laws and plot_power_law(laws, out / "power_law.png"):
+        figures["power_law"] = "power_law.png"
+    if plot_ppl_vs_share(results, laws, out / "ppl_vs_p.png"):
+        figures["ppl_vs_p"] = "ppl_vs_p.png"
+    if plot_lengths(results, out / "lengths.png"):
+        figures["lengths"] = "lengths.png"
+    settings = {s["schedule"]: s for s in results["settings"].values() if "hidden_cosine" in s and s["length"] == 1}
+    if "0.5,0.5" in settings and "0.9,0.1" in settings:
+        plot_alignment_comparison(
+            {"50/50": settings["0.5,0.5"], "90/10": settings["0.9,0.1"]}, out / "alignment_layers.png"
+        )
+        figures["alignment"] = "alignment_layers.png"
+    return figures
+
+
+def _real_figures(out: Path, results: dict[str, Any], laws: dict[int, dict[str, Any]]) -> dict[str, str]:
+    figures = {}
+    for k, name in enumerate(results["languages"], 1):
+        if laws.get(k) and plot_power_law(laws[k], out / f"power_law_{name}.png"):
+            figures[f"power_law_{name}"] = f"power_law_{name}.png"
+    if plot_real_ppl_vs_p(
+        results, {results["languages"][k - 1]: law for k, law in laws.items()}, out / "ppl_vs_p.png"
+    ):
+        figures["ppl_vs_p"] = "ppl_vs_p.png"
+    return figures
+
+
+def plot_power_law(laws: dict[str, Any], path: str | Path) -> Path:
+    """The monolingual points with each estimator's curve (the power law, the log-log interpolation)."""
+    import numpy as np
+
+    fig, ax = figure(figsize=(6, 4))
+    first = next(iter(laws.values()))
+    xs = np.geomspace(first.fractions.min(), first.fractions.max(), 200)
+    ax.plot(first.fractions, first.ppls, "o", color="k", label="monolingual runs")
+    for (name, law), style in zip(laws.items(), ("-", ":"), strict=False):
+        label = name if law.acceptable else f"{name} (not acceptable)"
+        ax.plot(xs, law.ppl(xs), style, label=label)
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlabel("fraction of the token budget")
+    ax.set_ylabel("validation perplexity")
+    power = laws.get("power-law")
+    ax.set_title("\n".join(textwrap.wrap(power.describe(), 90)) if power is not None else "", fontsize=7)
+    ax.grid(alpha=0.3, which="both")
+    ax.legend(fontsize=8)
+    return save_figure(fig, path)
+
+
+def plot_ppl_vs_share(results: dict[str, Any], laws: dict[str, Any], path: str | Path) -> Path | None:
+    """PPL of L1 and L2 against p(L2) for the two-language runs of the 1× budget, with the MLPE curves of each
+    estimator (what a monolingual model reaches with that share of the tokens)."""
+    import numpy as np
+
+    points = [
+        (s["schedule"], s)
+        for s in results["settings"].values()
+        if s["num_languages"] == 2 and s["ppl_L1"]["mean"] is not None and s.get("length", 1) == 1
+    ]
+    if not points:
+        return None
+    fig, ax = figure(figsize=(6, 4))
+    for schedule, s in points:
+        p2 = s["share_L2"]
+        marker = "o" if "_" not in schedule else "s"
+        label = "" if "_" not in schedule else f" ({schedule})"
+        for lang, color in (("L1", "C0"), ("L2", "C1")):
+            first = label or schedule == points[0][0]
+            ax.errorbar(
+                p2,
+                s[f"ppl_{lang}"]["mean"],
+                yerr=s[f"ppl_{lang}"]["std"],
+                fmt=marker,
+                color=color,
+                label=f"{lang}{label}" if first else None,
+            )
+    for (name, law), style in zip(laws.items(), ("--", ":"), strict=False):
+        ps = np.linspace(0.05, 0.95, 100)
+        lo = law.fractions.min()
+        keep = (ps >= lo) & (1 - ps >= lo)
+        ax.plot(ps[keep], law.ppl(ps[keep]), style, color="C1", label=f"MLPE L2 ({name})")
+        ax.plot(ps[keep], law.ppl(1 - ps[keep]), style, color="C0", label=f"MLPE L1 ({name})")
+    ax.set_yscale("log")
+    ax.set_xlabel("p(L2): share of L2 in training")
+    ax.set_ylabel("validation perplexity")
+    ax.grid(alpha=0.3, which="both")
+    ax.legend(fontsize=7)
+    return save_figure(fig, path)
+
+
+def plot_real_ppl_vs_p(results: dict[str, Any], laws: dict[str, dict[str, Any]], path: str | Path) -> Path | None:
+    """The paper's Figure 3 for real languages: PPL of L1 and of L2 against p(L2), disjoint against anchored (mean
+    and standard deviation over seeds, constant mixes of the 1× budget), with each language's MLPE curve from its
+    own power law (dashed: what a monolingual model reaches with that share of the tokens)."""
+    import numpy as np
+
+    names = results["languages"]
+    points = [
+        s
+        for s in results["settings"].values()
+        if s.get("length", 1) == 1 and "_" not in s["schedule"] and s["ppl_L1"]["mean"] is not None
+    ]
+    if not points:
+        return None
+    fig, axes = figure(1, 2, figsize=(10, 4))
+    for ax, lang, name in zip(axes, ("L1", "L2"), names, strict=False):
+        for mode, marker in (("disjoint", "o-"), ("anchored", "s-")):
+            mine = sorted((s["share_L2"], s[f"ppl_{lang}"]) for s in points if s.get("vocab_mode") == mode)
+            if mine:
+                ps = [p for p, _ in mine]
+                ax.errorbar(ps, [v["mean"] for _, v in mine], yerr=[v["std"] or 0 for _, v in mine], fmt=marker,
+                            capsize=3, label=mode)  # fmt: skip
+        law = laws.get(name, {}).get("power-law")
+        if law is not None:
+            ps = np.linspace(0.05, 0.95, 100)
+            share = ps if lang == "L2" else 1 - ps
+            keep = share >= law.fractions.min()
+            ax.plot(ps[keep], law.ppl(share[keep]), "--", color="grey", label=f"MLPE {name} (power law)")
+        ax.set_yscale("log")
+        ax.set_xlabel(f"p({names[1]}): share of {names[1]} in training")
+        ax.set_ylabel(f"validation perplexity of {name}")
+        ax.set_title(name)
+        ax.grid(alpha=0.3, which="both")
+        ax.legend(fontsize=8)
+    return save_figure(fig, path)
+
+
+def plot_lengths(results: dict[str, Any], path: str | Path) -> Path | None:
+    """PPL of L1 and L2 against the training length for 50/50, 90/10 and the schedule (runs of several lengths)."""
+    settings = [s for s in results["settings"].values() if s["num_languages"] == 2]
+    lengths = sorted({s.get("length", 1) for s in settings})
+    if len(lengths) < 2:
+        return None
+    fig, axes = figure(1, 2, figsize=(9, 3.8), sharey=True)
+    for ax, lang in zip(axes, ("L1", "L2"), strict=True):
+        for i, schedule in enumerate(("0.5,0.5", "0.9,0.1", "0.1_0.9")):
+            rows = sorted((s["length"], s[f"ppl_{lang}"]) for s in settings if s["schedule"] == schedule)
+            if rows:
+                xs = [r[0] for r in rows]
+                ax.errorbar(
+                    xs, [r[1]["mean"] for r in rows], yerr=[r[1]["std"] or 0 for r in rows], marker="o",
+                    color=f"C{i}", label=SETTING_NAMES[(schedule, 2)], capsize=3,
+                )  # fmt: skip
+        ax.set_xscale("log", base=2)
+        ax.set_yscale("log")
+        ax.set_xticks(lengths, [f"{x:g}×" for x in lengths])
+        ax.set_xlabel("training length (× the budget T)")
+        ax.set_title(f"{lang}: validation perplexity")
+        ax.grid(alpha=0.3, which="both")
+    axes[0].set_ylabel("perplexity")
+    axes[0].legend(fontsize=8)
+    return save_figure(fig, path)
