@@ -7,8 +7,9 @@ and `RealCorpusBuilder` / `RealCorpusConfig` (the `datasets` builders), `CorpusA
 every command), `read_pairs` (translation pairs), `LanguageSchedule` (language probabilities over training),
 `ImbalanceTrainer` / `ImbalanceTrainingArguments`, `AlignmentCallback` / `PairAlignmentCallback` (alignment at
 every evaluation of any Trainer), and the paper's alignment measures `hidden_alignment` / `gradient_alignment` /
-`pair_alignment` (these last imported lazily: they pull in torch and the transformers Trainer). The layers below:
-`data`, `training`, `analysis`, `hub`, `commands` (see docs/development.md).
+`pair_alignment` (these last imported lazily: they pull in torch and the transformers Trainer). The layers, lowest
+first: the core (`errors`, `common`, `scratch`, `parser`), `hub`, `tokenization`, `data`, `analysis`, `training`,
+`reproduction`, `commands` (see docs/development.md).
 """
 
 __version__ = "0.1.0"

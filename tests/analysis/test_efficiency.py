@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 
 from hf_clonelang import ConfigError
-from hf_clonelang.analysis.report import PAPER, PAPER_DATA
 from hf_clonelang.analysis.efficiency import fit_power_law, mlpe, monolingual_curves, token_efficiency
+from hf_clonelang.reproduction.paper import PAPER, PAPER_DATA
 
 FRACTIONS = [0.05, 0.1, 0.2, 0.3, 0.5, 0.7, 1.0]
 

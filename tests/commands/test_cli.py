@@ -10,7 +10,7 @@ from transformers import PreTrainedTokenizerFast
 
 from hf_clonelang.commands.cli import main
 
-CORPUS = tiny_corpus_flags()
+CORPUS = tiny_corpus_flags(max_documents=300)  # a corpus to build and push, not to train on: fewer stories
 
 
 def test_console_script_builds_a_corpus(tmp_path):

@@ -1,6 +1,8 @@
 """run_clm_imbalance.py end to end: outputs, resume equivalence, a config file, two CPU processes, bad input."""
 
 import json
+import logging
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -18,8 +20,9 @@ from toolkit import (
 from transformers import GPT2Config, GPT2LMHeadModel
 
 from hf_clonelang import BaseCorpus, ClonedCorpusConfig
-from hf_clonelang.commands.train import cli
+from hf_clonelang.commands.train import cli, configure_logging
 from hf_clonelang.data.corpus_folder import save_cloned_corpus
+from hf_clonelang.training.arguments import ImbalanceTrainingArguments
 
 
 @pytest.fixture(scope="module")
@@ -38,9 +41,45 @@ def _history(run_dir):
 
 
 @pytest.fixture(scope="module")
-def tiny_run(tmp_path_factory, corpus_cache):
+def tiny_run_process(tmp_path_factory, corpus_cache):
+    """The default tiny run: its folder and its finished process (what it printed)."""
     out = tmp_path_factory.mktemp("run") / "r"
-    return out, _run(out, corpus_cache)
+    return out, run_training(*tiny_run_flags(output_dir=out, corpus_cache_dir=corpus_cache))
+
+
+@pytest.fixture(scope="module")
+def tiny_run(tiny_run_process):
+    out, _ = tiny_run_process
+    return out, json.loads((out / "all_results.json").read_text())
+
+
+def test_the_script_logs_as_run_clm_does(tiny_run_process, tmp_path):
+    """transformers' run_clm.py logging: the main process at info by default (Trainer's passive level), one format
+    on stdout for hf_clonelang and datasets, transformers' explicit format; --log_level sets every library, and
+    Python's warnings show on the main process only."""
+    import datasets
+    import transformers
+
+    _, proc = tiny_run_process
+    line = r"^\d\d/\d\d/\d{4} [\d:]{8} - INFO - hf_clonelang\.commands\.train - process 0 of 1 on cpu"
+    assert re.search(line, proc.stdout, re.M), proc.stdout[:2000]
+    assert " - INFO - datasets." in proc.stdout and "[INFO|" in proc.stderr
+
+    def levels():
+        named = [logging.getLogger(name).level for name in ("hf_clonelang", "py.warnings")]
+        return [*named, transformers.logging.get_verbosity(), datasets.logging.get_verbosity()]
+
+    before = levels()
+    try:  # in this process, then every setting put back
+        configure_logging(ImbalanceTrainingArguments(output_dir=str(tmp_path), log_level="error", use_cpu=True))
+        assert levels() == [logging.ERROR, logging.WARNING, logging.ERROR, logging.ERROR]
+    finally:
+        for name, level in zip(("hf_clonelang", "py.warnings"), before, strict=False):
+            logging.getLogger(name).setLevel(level)
+        transformers.logging.set_verbosity(before[2])
+        datasets.logging.set_verbosity(before[3])
+        transformers.logging.reset_format()
+        logging.captureWarnings(False)
 
 
 def test_run_folder_is_complete(tiny_run):

@@ -9,7 +9,7 @@ import pytest
 import yaml
 from toolkit import run_cli, run_snippet, tiny_corpus_flags
 
-CORPUS = tiny_corpus_flags()
+CORPUS = tiny_corpus_flags(max_documents=300)  # a corpus to build and push, not to train on: fewer stories
 
 
 def _build(hub, *args, returncode=0):

@@ -5,7 +5,6 @@ import json
 
 import pytest
 
-from hf_clonelang import ConfigError
 from hf_clonelang.commands.cli import main
 from hf_clonelang.commands.reproduce import parse_reproduce_args
 from hf_clonelang.reproduction.arguments import ReproduceArguments

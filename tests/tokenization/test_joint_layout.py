@@ -6,9 +6,9 @@ import pytest
 from transformers import AutoTokenizer
 
 from hf_clonelang import ConfigError, train_byte_level_bpe
-from hf_clonelang.tokenization.joint_tokenizer import JointTokenizer
-from hf_clonelang.tokenization.joint_layout import JointLayout
 from hf_clonelang.tokenization.clone_layout import SHARED
+from hf_clonelang.tokenization.joint_layout import JointLayout
+from hf_clonelang.tokenization.joint_tokenizer import JointTokenizer
 
 L1 = {"<pad>": 0, "<eod>": 1, "a": 2, "b": 3, "ab": 4}
 L2 = {"<pad>": 0, "<eod>": 1, "a": 2, "c": 3, "ca": 4, "b": 5}

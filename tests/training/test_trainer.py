@@ -107,6 +107,37 @@ def test_the_model_never_sees_the_language_tag(corpus, tmp_path):
     assert seen and all("language" not in kwargs for kwargs in seen)
 
 
+def test_remove_unused_columns_keeps_the_language_tag(corpus, tmp_path):
+    """Trainer's ``remove_unused_columns`` drops what neither the model nor the collator reads (the corpus's
+    ``block_id``) and keeps each row's language: the run is the same as without it."""
+    dsd, _ = corpus
+    assert "block_id" in dsd["train"].column_names
+    kept = _train(corpus, tmp_path / "a", train=dsd["train"], language_schedule="0.5,0.5", max_steps=4)
+    removed = _train(
+        corpus,
+        tmp_path / "b",
+        train=dsd["train"],
+        language_schedule="0.5,0.5",
+        max_steps=4,
+        remove_unused_columns=True,
+    )
+    assert "language" in removed._signature_columns and "block_id" not in removed._signature_columns
+    assert _train_logs(removed) == _train_logs(kept) and removed.tokens_seen() == kept.tokens_seen()
+    assert removed.evaluate()["eval_L2_loss"] == kept.evaluate()["eval_L2_loss"]
+
+
+def test_trainers_card_options_still_give_hf_clonelangs_card(corpus, tmp_path):
+    """Trainer's own `create_model_card` signature (what `Trainer.push_to_hub` passes) writes hf_clonelang's card."""
+    trainer = _train(corpus, tmp_path, max_steps=1)
+    trainer.create_model_card(
+        language="en", license="mit", tags=["extra"], model_name="m", finetuned_from="gpt2", tasks="text-generation",
+        dataset_tags="d", dataset="d", dataset_args="a",
+    )  # fmt: skip
+    card = (tmp_path / "README.md").read_text()
+    assert "hf_clonelang" in card and "hf-clonelang" in card.split("---")[1]  # ours: its text and its tags
+    assert "fine-tuned version of" not in card  # not Trainer's
+
+
 def test_every_language_is_evaluated_on_its_own_fixed_split(corpus, tmp_path):
     trainer = _train(corpus, tmp_path, max_steps=4)
     metrics = trainer.evaluate()
@@ -146,7 +177,6 @@ def test_pool_lacking_a_language_is_refused(corpus, tmp_path):
         ({"language_schedule": "0.1_x"}, "stage 2 value 'x' is not a number"),
         ({"language_schedule": "0.5,0.3,0.2"}, "has 3 probabilities for 2 languages"),
         ({"language_schedule": "0.5,0.7"}, "sums to 1.2, not 1"),
-        ({"remove_unused_columns": True}, "remove_unused_columns=True is not allowed"),
         ({"sampling": "random"}, "sampling='random' is not allowed"),
     ],
 )
