@@ -38,9 +38,10 @@ class ReproduceArguments:
         metadata={"help": "Grid folder (resumable): runs/, logs/, plan.json, results.json, report.md."}
     )
     # ---- the grid
-    scale: str = field(default="cpu-tiny", metadata={"help": f"One of {', '.join(SCALES)} (default: cpu-tiny)."})
+    scale: str = field(default="cpu-tiny", metadata={"help": f"One of {', '.join(SCALES)}."})
     corpus: str = field(
-        default="embedded", metadata={"help": "embedded (default), local text files, or a load_dataset name."}
+        default="embedded",
+        metadata={"help": "embedded (the generated stories), local text files, or a load_dataset name."},
     )
     languages: str | None = field(
         default=None,
@@ -52,13 +53,13 @@ class ReproduceArguments:
     pairs: str | None = field(
         default=None, metadata={"help": "With --languages: TSV of translation pairs for the alignment."}
     )
-    seeds: str = field(default="0", metadata={"help": "Seeds of the multilingual runs, e.g. 0,1 (default: 0)."})
+    seeds: str = field(default="0", metadata={"help": "Seeds of the multilingual runs, e.g. 0,1."})
     ten_languages: bool = field(default=False, metadata={"help": "Add the two 10-language runs."})
     lengths: str = field(
         default="1",
         metadata={
             "help": "Budget multipliers of the bilingual runs, e.g. 1,2,4 (the paper's longer training; monolingual "
-            "points up to the longest are added); default: 1."
+            "points up to the longest are added)."
         },
     )
     align_blocks: int | None = field(
@@ -78,10 +79,7 @@ class ReproduceArguments:
     )
     gpus_per_run: int = field(
         default=1,
-        metadata={
-            "help": "GPUs of each run (accelerate launch inside when more than one); runs never share a GPU "
-            "(default: 1)."
-        },
+        metadata={"help": "GPUs of each run (accelerate launch inside when more than one); runs never share a GPU."},
     )
     per_device_batch: int | None = field(
         default=None,
@@ -93,15 +91,15 @@ class ReproduceArguments:
     launcher: str = field(
         default="local",
         metadata={
-            "help": "local (default: train here) or slurm (write OUTPUT/slurm/: a job array of the runs, the corpus "
-            "and report steps, and submit.sh)."
+            "help": "local (train here) or slurm (write OUTPUT/slurm/: a job array of the runs, the corpus and report "
+            "steps, and submit.sh)."
         },
     )
     partition: str | None = field(default=None, metadata={"help": "slurm: the partition of the jobs."})
     time: str | None = field(default=None, metadata={"help": "slurm: each job's time limit, e.g. 24:00:00."})
     account: str | None = field(default=None, metadata={"help": "slurm: the account to charge."})
     gpu_memory_gb: float = field(
-        default=80, metadata={"help": "slurm: the cluster GPUs' memory, for the per-device batch (default: 80)."}
+        default=80, metadata={"help": "slurm: the cluster GPUs' memory in GB, for the per-device batch."}
     )
     # ---- which step
     prepare_only: bool = field(default=False, metadata={"help": "Only build the corpora."})
