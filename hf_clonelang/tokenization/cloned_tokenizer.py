@@ -20,7 +20,7 @@ import numpy as np
 
 from ..errors import ConfigError
 from .clone_layout import CloneLayout
-from .folder import tokenizer_folder
+from .folder import read_settings, tokenizer_folder
 from .standalone import STANDALONE_DIR, remapped_tokenizer
 
 __all__ = ["CONFIG_NAME", "ClonedTokenizer"]
@@ -307,10 +307,7 @@ class ClonedTokenizer:
             revision,
             token,
         )
-        config_path = root / CONFIG_NAME
-        if not config_path.is_file():
-            raise ConfigError(f"{root} holds no {CONFIG_NAME}: it is not a folder written by ClonedTokenizer")
-        cfg = json.loads(config_path.read_text())
+        cfg = read_settings(root, CONFIG_NAME, cls.__name__)
         base = AutoTokenizer.from_pretrained(str(root))
         tok = cls(
             base,
@@ -321,7 +318,7 @@ class ClonedTokenizer:
         )
         tok.anchors_mode = cfg["anchors"]
         if tok.num_cloned != cfg["num_cloned"] or tok.shared_special_ids.tolist() != cfg["shared_special_ids"]:
-            raise ConfigError(f"{config_path} does not match the base tokenizer saved beside it")
+            raise ConfigError(f"{root / CONFIG_NAME} does not match the base tokenizer saved beside it")
         return tok
 
     # ------------------------------------------------------------------ standalone export

@@ -1,11 +1,16 @@
 """The local folder of a saved tokenizer: the folder itself, or a snapshot of just its files in a Hub repo (model or
-dataset), for `ClonedTokenizer.from_pretrained`, `JointTokenizer.from_pretrained` and `load_language_tokenizer`."""
+dataset), and the settings file in it; for `ClonedTokenizer.from_pretrained`, `JointTokenizer.from_pretrained` and
+`load_language_tokenizer`."""
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
+
+from ..errors import ConfigError
 
 
 def tokenizer_folder(
@@ -35,3 +40,12 @@ def tokenizer_folder(
             )
         )
     return root / subfolder if subfolder else root
+
+
+def read_settings(root: Path, name: str, kind: str) -> dict[str, Any]:
+    """The settings file ``name`` that a ``kind`` (a tokenizer class) saved in ``root``, or one line saying that the
+    folder is not one of its folders."""
+    path = root / name
+    if not path.is_file():
+        raise ConfigError(f"{root} holds no {name}: it is not a folder written by {kind}")
+    return json.loads(path.read_text())

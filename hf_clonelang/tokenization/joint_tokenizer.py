@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import ConfigError
-from .folder import tokenizer_folder
+from .folder import read_settings, tokenizer_folder
 from .joint_layout import JointLayout
 from .standalone import STANDALONE_DIR, remapped_tokenizer
 
@@ -164,9 +164,7 @@ class JointTokenizer:
         root = tokenizer_folder(
             path_or_repo, subfolder, [CONFIG_NAME, f"{BASE_DIR}/*"], (), repo_type, revision, token
         )
-        if not (root / CONFIG_NAME).is_file():
-            raise ConfigError(f"{root} holds no {CONFIG_NAME}: it is not a folder written by JointTokenizer")
-        settings = json.loads((root / CONFIG_NAME).read_text())
+        settings = read_settings(root, CONFIG_NAME, cls.__name__)
         languages = range(1, settings["num_languages"] + 1)
         bases = [AutoTokenizer.from_pretrained(root / BASE_DIR / f"L{k}") for k in languages]
         mode = settings.get("vocab_mode", settings.get("mode"))
