@@ -14,11 +14,15 @@ every transformer block's output — the residual stream, read with forward hook
 * ``cka``: linear CKA between the pooled representations of the blocks in the two languages.
 * ``gradient_cosine``: the paper's estimator. For each parallel pair separately (one block in each language, mean
   token loss) the cosine between the two loss gradients per parameter tensor; averaged over pairs
-  (``gradient_cosine_per_tensor``), then over the transformer blocks' tensors (``gradient_cosine_mean``, the
-  headline number) and per layer. GPT-2 fuses Q, K and V in ``c_attn``: by default they are split into separate
-  tensors as in the paper's model (16 tensors per block). The key bias gets no gradient (softmax ignores a shift
-  shared by all keys), so its cosine is numerical noise near 0 — in the paper's heatmap as here. Gradients come
-  from `torch.autograd.grad` (``.grad`` and the optimizer are untouched).
+  (``gradient_cosine_per_tensor``, every tensor), then over the transformer blocks' tensors whose gradient is defined
+  (``gradient_cosine_mean``, the headline number) and per layer (the same tensors). GPT-2 fuses Q, K and V in
+  ``c_attn``: by default they are split into separate tensors as in the paper's model (16 tensors per block). The
+  key bias then gets no gradient (softmax ignores a shift shared by all keys): in float32 its norm is rounding,
+  ~1e-11, and torch's clamped cosine of it is ~0, which would pull the mean down by up to 1/16. Such tensors (see
+  `UNDEFINED_GRADIENT_RTOL`) are left out of the headline and named (``gradient_undefined_tensors``); the mean over
+  every tensor stays as ``gradient_cosine_mean_all_tensors``. (The paper's fp16 run filled that heatmap cell with
+  rounding noise: its Figure 11 key-bias row averages 0.27 at 90/10, 0.05 at 50/50.) Gradients come from
+  `torch.autograd.grad` (``.grad`` and the optimizer are untouched).
 * ``embedding_cosine``: cosine between the input (and output) embedding of each cloned token and its clone,
   overall and by token-frequency bin, with the all-pairs baseline.
 
@@ -30,6 +34,7 @@ over the blocks' outputs, and reuses it for every layer (the paper's method). Ev
 from __future__ import annotations
 
 import itertools
+import logging
 import re
 from collections.abc import Sequence
 from typing import Any
@@ -40,6 +45,8 @@ import torch.nn.functional as F
 
 from ..common import block_mean
 from ..tokenization.cloned_tokenizer import ClonedTokenizer
+
+logger = logging.getLogger(__name__)
 
 _LAYER = re.compile(r"\.(?:h|layers|layer|blocks)\.(\d+)\.")
 _EMBEDDING_NAMES = ("wte", "embed_tokens", "word_embeddings", "lm_head", "embed_out")
@@ -287,6 +294,23 @@ def _tensors(model: Any, named: list, grads: list, split_qkv: bool) -> list[tupl
     return out
 
 
+UNDEFINED_GRADIENT_RTOL = 1.0
+"""When a parameter tensor's gradient is *undefined*, in machine epsilons: in one pass (one sequence, one language)
+its norm is below this many epsilons of the gradient's dtype (1.2e-7 for float32) times the largest tensor-gradient
+norm of that pass. A gradient that vanishes by construction (GPT-2's key bias once Q, K, V are split) is then
+rounding: measured at 1e-11 to 2e-10 of the largest norm in float32 (GPT-2 from 2 × 32 to 12 × 768, random and
+trained), while the smallest real one, the query bias at initialisation, sits at 4e-5 or above. Relative to the pass,
+so the loss scale does not matter; in epsilons, so a model run in half precision is judged by its own rounding."""
+
+
+def _undefined(tensors: list[tuple[str, torch.Tensor]]) -> set[str]:
+    """The tensors of one pass whose gradient is undefined (`UNDEFINED_GRADIENT_RTOL`)."""
+    norms = {name: float(g.double().norm()) for name, g in tensors}
+    largest = max(norms.values(), default=0.0)
+    eps = {name: torch.finfo(g.dtype).eps for name, g in tensors}
+    return {name for name, norm in norms.items() if norm < UNDEFINED_GRADIENT_RTOL * eps[name] * largest}
+
+
 def gradient_alignment(
     model: Any,
     ids_a: torch.Tensor,
@@ -298,11 +322,14 @@ def gradient_alignment(
     """The paper's gradient cosine between parallel sequences ``ids_a`` / ``ids_b`` (n, T) in two languages.
 
     For each pair i: the gradients of the mean token loss of ``ids_a[i]`` and of ``ids_b[i]``, their cosine per
-    parameter tensor; then the mean over pairs per tensor, and the mean over the transformer blocks' tensors
-    (``gradient_cosine_mean``) and per layer. Embedding and output matrices (whose clone rows differ by
-    construction) and other tensors are reported apart. ``split_qkv`` treats GPT-2's fused ``c_attn`` as separate
-    Q, K and V tensors, as the paper's model has them. ``gradient_cosine_summed_mean`` is an earlier, coarser
-    estimator kept for comparison: the cosine of the gradients summed over all pairs."""
+    parameter tensor; then the mean over pairs per tensor, and the mean over the transformer blocks' tensors whose
+    gradient is defined (``gradient_cosine_mean``) and per layer. A tensor whose gradient is undefined
+    (`UNDEFINED_GRADIENT_RTOL`) in either language of any pair is left out of these means and listed in
+    ``gradient_undefined_tensors``; ``gradient_cosine_mean_all_tensors`` is the mean over every block tensor.
+    Embedding and output matrices (whose clone rows differ by construction) and other tensors are reported apart.
+    ``split_qkv`` treats GPT-2's fused ``c_attn`` as separate Q, K and V tensors, as the paper's model has them.
+    ``gradient_cosine_summed_mean`` is an earlier, coarser estimator kept for comparison: the cosine of the
+    gradients summed over all pairs, mean over the same defined tensors."""
     if len(ids_a) != len(ids_b) or len(ids_a) == 0:
         raise ValueError(
             f"gradient alignment needs the same number (> 0) of sequences, got {len(ids_a)}, {len(ids_b)}"
@@ -311,6 +338,7 @@ def gradient_alignment(
     named = [(n, p) for n, p in model.named_parameters() if p.requires_grad]
     params = [p for _, p in named]
     cos_sum: dict[str, float] = {}
+    undefined: set[str] = set()
     sums: list | None = None
     was_training = model.training
     model.eval()
@@ -321,6 +349,7 @@ def gradient_alignment(
                 m = mask[i : i + 1].to(device) if mask is not None else None
                 pair.append(_pair_gradient(model, params, ids[i : i + 1].to(device), m))
             ta, tb = (_tensors(model, named, g, split_qkv) for g in pair)
+            undefined |= _undefined(ta) | _undefined(tb)
             for (name, a), (_, b) in zip(ta, tb, strict=True):
                 cos = float(F.cosine_similarity(a.double(), b.double(), dim=0))
                 cos_sum[name] = cos_sum.get(name, 0.0) + cos
@@ -330,23 +359,34 @@ def gradient_alignment(
         model.train(was_training)
     names = list(cos_sum)
     per_tensor, embeddings, other, layers = {}, {}, {}, {}
-    summed_block = []
+    summed_block, excluded = [], []
     for name, (a, b) in zip(names, sums, strict=True):
         value = cos_sum[name] / len(ids_a)
         kind, layer = _group(name)
         if kind == "block":
             per_tensor[name] = value
+            if name in undefined:
+                excluded.append(name)
+                continue
             layers.setdefault(layer, []).append(value)
             summed_block.append(float(F.cosine_similarity(a.double(), b.double(), dim=0)))
         elif kind == "embedding":
             embeddings[name] = value
         else:
             other[name] = value
+    if excluded:
+        logger.debug("gradient cosine: %d block tensors without a gradient left out: %s", len(excluded), excluded)
     nan = float("nan")
+    defined = [v for k, v in per_tensor.items() if k not in undefined]
+    indices = sorted({_group(name)[1] for name in per_tensor})
     return {
-        "gradient_cosine_mean": float(np.mean(list(per_tensor.values()))) if per_tensor else nan,
-        "gradient_cosine_per_layer": [float(np.mean(layers[k])) for k in sorted(layers)],
+        "gradient_cosine_mean": float(np.mean(defined)) if defined else nan,
+        "gradient_cosine_mean_all_tensors": float(np.mean(list(per_tensor.values()))) if per_tensor else nan,
+        "gradient_cosine_per_layer": [float(np.mean(layers[k])) if k in layers else nan for k in indices],
         "gradient_cosine_per_tensor": per_tensor,
+        "gradient_undefined_tensors": sorted(excluded, key=lambda n: (_group(n)[1], n)),
+        "gradient_undefined_count": len(excluded),
+        "gradient_tensors_in_mean": len(defined),
         "gradient_cosine_embeddings": embeddings,
         "gradient_cosine_other": other,
         "gradient_cosine_summed_mean": float(np.mean(summed_block)) if summed_block else nan,
@@ -448,7 +488,7 @@ def alignment_report(
 
 def summarize(report: dict[str, dict[str, Any]]) -> dict[str, float]:
     """Flat scalars for logs: mean hidden cosine (raw, centred) and retrieval@1 over the blocks' outputs, and the
-    mean gradient cosine over the blocks' tensors."""
+    mean gradient cosine over the blocks' tensors whose gradient is defined (the headline)."""
     flat = {}
     for pair, entry in report.items():
         key = pair.replace("-", "_")

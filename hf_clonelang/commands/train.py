@@ -84,7 +84,17 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             os.environ.setdefault("ACCELERATE_USE_CPU", "1")
     model_args, corpus_args, args = parse_args(argv)
     resume = _preflight(model_args, corpus_args, args)
-    configure_logging(args)
+    restore_logging = configure_logging(args)
+    try:
+        return _run(model_args, corpus_args, args, resume)
+    finally:
+        restore_logging()  # a Python caller's logging is left as it was (a script ends here anyway)
+
+
+def _run(
+    model_args: ModelArguments, corpus_args: CorpusArguments, args: ImbalanceTrainingArguments, resume: Any
+) -> dict[str, Any]:
+    """The job's five steps, once the arguments are checked (`main`)."""
     if args.hub_token:  # huggingface_hub reads it from the environment: no file of the run keeps it (training_args)
         os.environ["HF_TOKEN"], args.hub_token = args.hub_token, None
     if args.disable_tqdm:  # the corpus build's bars too, not only the Trainer's
@@ -160,25 +170,28 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     return metrics
 
 
-def configure_logging(args: ImbalanceTrainingArguments) -> None:
+def configure_logging(args: ImbalanceTrainingArguments) -> Any:
     """Logging as transformers' ``run_clm.py`` sets it up: one format, on stdout; the main process logs at
     ``--log_level`` (info when left ``passive``), the others at ``--log_level_replica``, for hf_clonelang,
     transformers and datasets alike; Python's warnings go through logging, and only the main process shows them
-    (N processes would print each one N times)."""
+    (N processes would print each one N times). Returns a function that puts every setting back."""
     import datasets
     import transformers
 
+    root, ours, warned = logging.getLogger(), logging.getLogger("hf_clonelang"), logging.getLogger("py.warnings")
+    before = (list(root.handlers), ours.level, warned.level, transformers.logging.get_verbosity(),
+              datasets.logging.get_verbosity())  # fmt: skip
     logging.basicConfig(format=LOG_FORMAT, datefmt=LOG_DATE_FORMAT, handlers=[logging.StreamHandler(sys.stdout)])
     if args.should_log:  # Trainer's default level is passive: info, as run_clm.py has it
-        transformers.utils.logging.set_verbosity_info()
+        transformers.logging.set_verbosity_info()
     level = args.get_process_log_level()
-    logging.getLogger("hf_clonelang").setLevel(level)
-    datasets.utils.logging.set_verbosity(level)
-    transformers.utils.logging.set_verbosity(level)
-    transformers.utils.logging.enable_default_handler()
-    transformers.utils.logging.enable_explicit_format()
+    ours.setLevel(level)
+    datasets.logging.set_verbosity(level)
+    transformers.logging.set_verbosity(level)
+    transformers.logging.enable_default_handler()
+    transformers.logging.enable_explicit_format()
     logging.captureWarnings(True)
-    logging.getLogger("py.warnings").setLevel(logging.WARNING if args.should_log else logging.ERROR)
+    warned.setLevel(logging.WARNING if args.should_log else logging.ERROR)
     logger.info(
         "process %d of %d on %s (%s), precision %s",
         args.process_index,
@@ -187,6 +200,20 @@ def configure_logging(args: ImbalanceTrainingArguments) -> None:
         args.parallel_mode.value,
         "bf16" if args.bf16 else "fp16" if args.fp16 else "fp32",
     )
+
+    def restore() -> None:
+        handlers, our_level, warned_level, transformers_level, datasets_level = before
+        for handler in root.handlers[:]:
+            if handler not in handlers:  # the handler basicConfig added
+                root.removeHandler(handler)
+        ours.setLevel(our_level)
+        warned.setLevel(warned_level)
+        logging.captureWarnings(False)
+        transformers.logging.set_verbosity(transformers_level)
+        transformers.logging.reset_format()
+        datasets.logging.set_verbosity(datasets_level)
+
+    return restore
 
 
 def _push_finished_run(args: ImbalanceTrainingArguments) -> dict[str, Any]:

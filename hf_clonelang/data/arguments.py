@@ -20,6 +20,7 @@ from ..common import EMBEDDED, check_anchors, check_clone_fraction
 from ..errors import ConfigError
 from ..tokenization.joint_layout import VOCAB_MODES
 from .base_text import SAMPLE_BY
+from .packing import HELD_OUT
 
 _NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{0,31}$")
 CLONE_ONLY = ("eod_token", "clone_fraction", "anchors", "share_special_tokens")
@@ -92,6 +93,15 @@ class CorpusArguments:
     block_size: int = field(default=128, metadata={"help": "Tokens per block."})
     eval_blocks: int = field(
         default=256, metadata={"help": "Held-out blocks per language for validation, and as many for test."}
+    )
+    held_out: str = field(
+        default="documents",
+        metadata={
+            "help": "How validation and test text is held out: documents (whole documents that training never reads, "
+            "as the paper's other books) or random_blocks (random blocks of the packed text: they share documents "
+            "with the training blocks).",
+            "choices": list(HELD_OUT),
+        },
     )
     corpus_seed: int = field(default=0, metadata={"help": "Seed of the held-out choice (kept across training seeds)."})
     cloned_corpus: str | None = field(
@@ -177,6 +187,8 @@ class CorpusArguments:
         recorded relative to the run folder are resolved against ``run_dir``."""
         known = {f.name for f in dataclasses.fields(cls)}
         values = {_LEGACY_KEYS.get(k, k): v for k, v in data.items()}
+        if "held_out" not in values and not values.get("cloned_corpus"):  # recorded before documents were held out
+            values["held_out"] = "random_blocks"
         values = {k: v for k, v in values.items() if k in known and v is not None}
         if run_dir is not None:
 
@@ -246,6 +258,7 @@ class CorpusArguments:
             share_special_tokens=self.share_special_tokens,
             block_size=self.block_size,
             eval_blocks=self.eval_blocks,
+            held_out=self.held_out,
             seed=self.corpus_seed,
             **name,
         )
@@ -269,6 +282,7 @@ class CorpusArguments:
             ratios=ratios,
             block_size=self.block_size,
             eval_blocks=self.eval_blocks,
+            held_out=self.held_out,
             seed=self.corpus_seed,
             **name,
         )

@@ -7,15 +7,21 @@ datasets 5 runs no loading scripts, so the builder is a class of this package, u
     builder.download_and_prepare()
     dsd = builder.as_dataset()          # DatasetDict(train, validation_L1, validation_L2, test_L1, test_L2)
 
-How it works: one streaming pass tokenizes the base text and packs it into blocks, written as raw int32 to a work
-file (memory stays bounded by a batch of documents). Then the held-out blocks are drawn and every training block
-gets its language — both from the seed — and each split is generated in shards of blocks, cloned with one
-vectorised id map per language. Shards are fixed before generation, so ``num_proc`` never changes the output.
+How it works: one streaming pass tokenizes the base text into documents, written as raw int32 to a work file
+(memory stays bounded by a batch of documents). Held-out text is whole documents that training never reads, as the
+paper evaluates on other books (``held_out="documents"``, the default; a document is the unit the base text gives:
+a story, a row of a dataset, a line / paragraph / file of a text file by ``sample_by``): validation and test each
+take randomly drawn documents until they fill ``eval_blocks`` blocks, and the training documents, in their order,
+are packed into the training blocks. ``held_out="random_blocks"`` instead draws random blocks of the one packed
+stream (the held-out text then shares documents with training). Every training block gets its language, and both
+draws come from the seed; each split is generated in shards of blocks, cloned with one vectorised id map per
+language. Shards are fixed before generation, so ``num_proc`` never changes the output.
 """
 
 from __future__ import annotations
 
 import hashlib
+import itertools
 import math
 import shutil
 from dataclasses import dataclass, field, fields
@@ -33,7 +39,15 @@ from ..errors import ConfigError
 from ..scratch import scratch_dir
 from ..tokenization.cloned_tokenizer import ClonedTokenizer
 from .base_text import BaseCorpus
-from .packing import BlockPacker, BlockStore, tokenize_and_pack
+from .packing import (
+    HELD_OUT,
+    BlockPacker,
+    BlockStore,
+    DocumentStore,
+    pack_held_out,
+    tokenize_and_pack,
+    tokenize_documents,
+)
 from .tokenizers import base_tokenizer
 
 FEATURES = datasets.Features(
@@ -76,8 +90,9 @@ class ClonedCorpusConfig(datasets.BuilderConfig):
 
     ``tokenizer`` is a name or path for `AutoTokenizer`, a tokenizer object, or None to train a byte-level BPE of
     ``vocab_size`` on the base text. ``eod_token`` defaults to the tokenizer's eos token. ``ratios`` (one per
-    language, summing to 1) default to uniform. ``eval_blocks`` blocks go to validation and as many to test.
-    The name defaults to `default_config_name`.
+    language, summing to 1) default to uniform. ``eval_blocks`` blocks go to validation and as many to test, from
+    whole documents that training never reads (``held_out``, see `HELD_OUT`). The name defaults to
+    `default_config_name`.
     """
 
     base: BaseCorpus = field(default_factory=BaseCorpus)
@@ -91,6 +106,7 @@ class ClonedCorpusConfig(datasets.BuilderConfig):
     share_special_tokens: bool = False
     block_size: int = 128
     eval_blocks: int = 256
+    held_out: str = "documents"
     seed: int = 0
 
     def __post_init__(self) -> None:
@@ -101,6 +117,7 @@ class ClonedCorpusConfig(datasets.BuilderConfig):
             raise ConfigError(f"block_size={self.block_size} is not allowed: it must be >= 2")
         if self.eval_blocks < 1:
             raise ConfigError(f"eval_blocks={self.eval_blocks} is not allowed: it must be >= 1")
+        check_held_out(self.held_out)
         if self.tokenizer is None and self.vocab_size * n > INT32_MAX:
             raise ConfigError(
                 f"num_languages={n} is too large: {n} languages of {self.vocab_size} ids overflow int32 ids"
@@ -146,8 +163,16 @@ class ClonedCorpusConfig(datasets.BuilderConfig):
             "share_special_tokens": self.share_special_tokens,
             "block_size": self.block_size,
             "eval_blocks": self.eval_blocks,
+            "held_out": self.held_out,
             "seed": self.seed,
         }
+
+
+def check_held_out(value: str) -> str:
+    """``value`` if it names a way to hold out text (`HELD_OUT`), else one line saying what is allowed."""
+    if value not in HELD_OUT:
+        raise ConfigError(f"held_out={value!r} is not allowed: use {' or '.join(HELD_OUT)}")
+    return value
 
 
 def config_kwargs(config: datasets.BuilderConfig) -> dict[str, Any]:
@@ -227,7 +252,12 @@ class ClonedCorpusBuilder(SavedTokenizerMixin, datasets.ArrowBasedBuilder):
         eod_id = self._eod_id(base)
         self._work_dir = str(scratch_dir("clonelang-work-"))
         self._store = BlockStore(self._work_dir, cfg.block_size)
-        num_blocks, frequencies = self._pack(base, eod_id)
+        eval_rng, lang_rng = (np.random.default_rng(s) for s in np.random.SeedSequence(cfg.seed).spawn(2))
+        if cfg.held_out == "documents":
+            (train_ids, validation_ids, test_ids), frequencies = self._pack_documents(base, eod_id, eval_rng)
+        else:
+            num_blocks, frequencies = self._pack(base, eod_id)
+            train_ids, validation_ids, test_ids = self._held_out_blocks(num_blocks, eval_rng)
         self._tokenizer = ClonedTokenizer(
             base,
             num_languages=cfg.num_languages,
@@ -237,7 +267,9 @@ class ClonedCorpusBuilder(SavedTokenizerMixin, datasets.ArrowBasedBuilder):
             share_special_tokens=cfg.share_special_tokens,
             frequencies=frequencies,
         )
-        train_ids, train_langs, validation_ids, test_ids = self._assign(num_blocks)
+        counts = exact_counts(len(train_ids), cfg.ratios)
+        langs = np.repeat(np.arange(1, cfg.num_languages + 1, dtype=np.int32), counts)
+        train_langs = lang_rng.permutation(langs)  # the language of every training block, from the seed
         for name, values in (
             ("train_ids", train_ids),
             ("train_langs", train_langs),
@@ -301,17 +333,34 @@ class ClonedCorpusBuilder(SavedTokenizerMixin, datasets.ArrowBasedBuilder):
             )
         return num_blocks, counts
 
-    def _assign(self, num_blocks: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-        """Held-out blocks and the language of every training block, both pure functions of the seed."""
+    def _held_out_blocks(self, num_blocks: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """``held_out="random_blocks"``: random blocks of the packed stream held out (train, validation, test)."""
         cfg = self.config
-        eval_rng, lang_rng = (np.random.default_rng(s) for s in np.random.SeedSequence(cfg.seed).spawn(2))
-        held_out = eval_rng.choice(num_blocks, size=2 * cfg.eval_blocks, replace=False)
-        validation_ids = np.sort(held_out[: cfg.eval_blocks])
-        test_ids = np.sort(held_out[cfg.eval_blocks :])
+        held_out = rng.choice(num_blocks, size=2 * cfg.eval_blocks, replace=False)
         train_ids = np.setdiff1d(np.arange(num_blocks, dtype=np.int64), held_out)
-        counts = exact_counts(len(train_ids), cfg.ratios)
-        langs = np.repeat(np.arange(1, cfg.num_languages + 1, dtype=np.int32), counts)
-        return train_ids, lang_rng.permutation(langs), validation_ids, test_ids
+        return train_ids, np.sort(held_out[: cfg.eval_blocks]), np.sort(held_out[cfg.eval_blocks :])
+
+    def _pack_documents(
+        self, base: Any, eod_id: int, rng: np.random.Generator
+    ) -> tuple[tuple[np.ndarray, np.ndarray, np.ndarray], np.ndarray]:
+        """``held_out="documents"``: the base text as documents, whole ones drawn for validation and test, every
+        part packed on its own; the block ids of (train, validation, test) and the token counts of the text."""
+        cfg = self.config
+        vocab = max(base.get_vocab().values()) + 1
+        counts = np.zeros(vocab, dtype=np.int64)
+        documents = DocumentStore(self._work_dir, eod_id)
+        quiet = datasets.utils.are_progress_bars_disabled()
+        with tqdm(desc="Tokenizing", unit=" documents", disable=quiet) as bar:
+            for batch in tokenize_documents(cfg.base.texts(), base):
+                documents.append(batch)
+                flat = np.fromiter(itertools.chain.from_iterable(batch), dtype=np.int64)
+                counts += np.bincount(flat, minlength=vocab)
+                counts[eod_id] += len(batch)  # each document's end
+                bar.update(len(batch))
+        if documents.num_documents == 0:
+            raise ConfigError(f"the base corpus ({cfg.base.describe()}) is empty")
+        ids = pack_held_out(documents, self._store, cfg.eval_blocks, rng, "the base corpus")
+        return ids, counts
 
     def _summarize(self, train_langs: np.ndarray) -> dict[str, dict[str, dict[str, int]]]:
         cfg = self.config

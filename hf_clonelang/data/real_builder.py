@@ -5,6 +5,8 @@ Splits, as for cloned corpora: ``train`` (rows of every language, each tagged wi
 ratios, as many rows as the scarcest language's text allows at its ratio; without ratios, every block of every
 language, a pool for training with any schedule) and ``validation_L{k}`` /
 ``test_L{k}`` (``eval_blocks`` blocks each, held out from language k's own text; not parallel across languages).
+Held-out text is whole documents of that language that training never reads (``held_out="documents"``, the
+default, as for clones), or random blocks of its packed text (``held_out="random_blocks"``).
 """
 
 from __future__ import annotations
@@ -24,8 +26,23 @@ from ..scratch import scratch_dir
 from ..tokenization.joint_layout import VOCAB_MODES
 from ..tokenization.joint_tokenizer import JointTokenizer
 from .base_text import BaseCorpus
-from .builder import FEATURES, TABLE_ROWS, ClonedCorpusConfig, SavedTokenizerMixin, config_kwargs, exact_counts
-from .packing import BlockPacker, BlockStore, tokenize_and_pack
+from .builder import (
+    FEATURES,
+    TABLE_ROWS,
+    ClonedCorpusConfig,
+    SavedTokenizerMixin,
+    check_held_out,
+    config_kwargs,
+    exact_counts,
+)
+from .packing import (
+    BlockPacker,
+    BlockStore,
+    DocumentStore,
+    pack_held_out,
+    tokenize_and_pack,
+    tokenize_documents,
+)
 from .tokenizers import base_tokenizer
 
 
@@ -46,6 +63,7 @@ class RealCorpusConfig(datasets.BuilderConfig):
     ratios: tuple[float, ...] | None = None
     block_size: int = 128
     eval_blocks: int = 256
+    held_out: str = "documents"
     seed: int = 0
 
     def __post_init__(self) -> None:
@@ -69,6 +87,7 @@ class RealCorpusConfig(datasets.BuilderConfig):
             self.ratios = ClonedCorpusConfig._check_ratios(self.ratios, len(self.names))
         if self.block_size < 2 or self.eval_blocks < 1:
             raise ConfigError(f"block_size={self.block_size}, eval_blocks={self.eval_blocks}: need >= 2 and >= 1")
+        check_held_out(self.held_out)
         if self.name == "default":
             shares = "-".join(f"{100 * r:.1f}".rstrip("0").rstrip(".") for r in self.ratios or ())
             self.name = f"{'-'.join(self.names)}-{self.vocab_mode}-{f'r{shares}' if shares else 'all'}"
@@ -87,6 +106,7 @@ class RealCorpusConfig(datasets.BuilderConfig):
             "ratios": None if self.ratios is None else list(self.ratios),
             "block_size": self.block_size,
             "eval_blocks": self.eval_blocks,
+            "held_out": self.held_out,
             "seed": self.seed,
         }
 
@@ -120,7 +140,8 @@ class RealCorpusBuilder(SavedTokenizerMixin, datasets.ArrowBasedBuilder):
     def _split_generators(self, dl_manager: Any) -> list[datasets.SplitGenerator]:
         cfg = self.config
         work = self._work_dir = scratch_dir("clonelang-work-")
-        bases = []
+        rng = np.random.default_rng(cfg.seed)
+        bases, pools = [], []
         for k, (base_text, given) in enumerate(zip(cfg.bases, cfg.tokenizers, strict=True), 1):
             base_text.validate()
             tok = base_tokenizer(given, base_text.texts(), cfg.vocab_size)
@@ -128,24 +149,13 @@ class RealCorpusBuilder(SavedTokenizerMixin, datasets.ArrowBasedBuilder):
                 raise ConfigError(f"the tokenizer of {cfg.names[k - 1]} has no end-of-document (eos) token")
             store = BlockStore(os.path.join(work, f"L{k}"), cfg.block_size)
             os.makedirs(store.directory)
-            packer = BlockPacker(cfg.block_size, tok.eos_token_id)
-            for blocks in tokenize_and_pack(base_text.texts(), tok, packer):
-                store.append(blocks)
-            if store.num_blocks <= 2 * cfg.eval_blocks:
-                raise ConfigError(
-                    f"the text of {cfg.names[k - 1]} gives {store.num_blocks} blocks of {cfg.block_size} tokens: too "
-                    f"few for eval_blocks={cfg.eval_blocks} (2 x {cfg.eval_blocks} held out plus training)"
-                )
+            if cfg.held_out == "documents":
+                pools.append(self._pack_documents(cfg.names[k - 1], base_text, tok, store, rng))
+            else:
+                pools.append(self._pack_random_blocks(cfg.names[k - 1], base_text, tok, store, rng))
             bases.append(tok)
             self._stores.append(store)
         self._tokenizer = JointTokenizer(bases, mode=cfg.vocab_mode, names=cfg.names)
-        rng = np.random.default_rng(cfg.seed)
-        pools = []
-        for store in self._stores:
-            order = rng.permutation(store.num_blocks)
-            store.save_array("validation_ids", np.sort(order[: cfg.eval_blocks]))
-            store.save_array("test_ids", np.sort(order[cfg.eval_blocks : 2 * cfg.eval_blocks]))
-            pools.append(order[2 * cfg.eval_blocks :])
         if cfg.ratios is None:  # every block: a pool
             counts = np.array([len(p) for p in pools])
             limited_by = None
@@ -170,6 +180,39 @@ class RealCorpusBuilder(SavedTokenizerMixin, datasets.ArrowBasedBuilder):
                 for k in range(1, len(cfg.names) + 1)
             ]
         return splits
+
+    def _pack_random_blocks(
+        self, name: str, text: BaseCorpus, tok: Any, store: BlockStore, rng: np.random.Generator
+    ) -> np.ndarray:
+        """``held_out="random_blocks"``: one language's text packed, random blocks of it held out; the training
+        blocks in a random order (the language's pool)."""
+        cfg = self.config
+        packer = BlockPacker(cfg.block_size, tok.eos_token_id)
+        for blocks in tokenize_and_pack(text.texts(), tok, packer):
+            store.append(blocks)
+        if store.num_blocks <= 2 * cfg.eval_blocks:
+            raise ConfigError(
+                f"the text of {name} gives {store.num_blocks} blocks of {cfg.block_size} tokens: too "
+                f"few for eval_blocks={cfg.eval_blocks} (2 x {cfg.eval_blocks} held out plus training)"
+            )
+        order = rng.permutation(store.num_blocks)
+        store.save_array("validation_ids", np.sort(order[: cfg.eval_blocks]))
+        store.save_array("test_ids", np.sort(order[cfg.eval_blocks : 2 * cfg.eval_blocks]))
+        return order[2 * cfg.eval_blocks :]
+
+    def _pack_documents(
+        self, name: str, text: BaseCorpus, tok: Any, store: BlockStore, rng: np.random.Generator
+    ) -> np.ndarray:
+        """``held_out="documents"``: one language's documents, whole ones drawn for validation and test, each part
+        packed on its own; the training blocks in a random order (the language's pool)."""
+        cfg = self.config
+        documents = DocumentStore(store.directory, tok.eos_token_id)
+        for batch in tokenize_documents(text.texts(), tok):
+            documents.append(batch)
+        train_ids, *held_out = pack_held_out(documents, store, cfg.eval_blocks, rng, f"the text of {name}")
+        for kind, ids in zip(("validation", "test"), held_out, strict=True):
+            store.save_array(f"{kind}_ids", ids)
+        return rng.permutation(train_ids)
 
     def _generate_tables(self, kind: str, language: int) -> Any:
         layout = self._tokenizer.layout

@@ -107,8 +107,9 @@ def test_gradient_cosine_leaves_grad_and_optimizer_alone(model, tok, blocks):
     optimizer.step()
     state = {k: {n: v.clone() for n, v in s.items() if torch.is_tensor(v)} for k, s in optimizer.state.items()}
     same = gradient_alignment(model, blocks[:4], blocks[:4])
-    # the key bias gets no gradient (softmax ignores a shift shared by all keys): its cosine is noise, as in the paper
+    # the key bias gets no gradient (softmax ignores a shift shared by all keys): its cosine is noise, left out
     assert all(g == pytest.approx(1.0) for n, g in same["gradient_cosine_per_tensor"].items() if ".k.bias" not in n)
+    assert same["gradient_cosine_mean"] == pytest.approx(1.0) and same["gradient_undefined_count"] == 2
     assert len(same["gradient_cosine_per_layer"]) == 2
     assert len(same["gradient_cosine_per_tensor"]) == 2 * 16  # the paper's 16 tensors per block: Q, K, V apart
     assert {"transformer.wte.weight", "lm_head.weight"} <= set(same["gradient_cosine_embeddings"])
@@ -211,17 +212,20 @@ def test_real_pairs_use_one_matching_on_the_layer_averaged_similarity(model, tok
 
 def test_gradient_cosine_is_the_papers_per_pair_estimator(model, tok, blocks):
     """For each pair: gradients of the mean token loss in each language, cosine per tensor (Q, K, V apart); then
-    the mean over pairs, then over the blocks' tensors. Checked against plain autograd, pair by pair."""
+    the mean over pairs, then over the blocks' tensors whose gradient is defined (the key bias has none). Checked
+    against plain autograd, pair by pair."""
     a, b = tok.to_language(blocks[:3], 1), tok.to_language(blocks[:3], 2)
     out = gradient_alignment(model, a, b)
     params = dict(model.named_parameters())
     per_pair: dict[str, list[float]] = {}
     summed: dict[str, list[torch.Tensor]] = {}
+    relative_norms: dict[str, list[float]] = {}  # a tensor's gradient norm over the largest of its pass
     for i in range(3):
         grads = []
         for ids in (a[i : i + 1], b[i : i + 1]):
             loss = model(input_ids=ids, labels=ids).loss  # transformers' mean token loss
             grads.append(dict(zip(params, torch.autograd.grad(loss, list(params.values())), strict=True)))
+        largest = [max(float(g.norm()) for g in pass_.values()) for pass_ in grads]  # wte / lm_head, not c_attn
         for name in params:
             if ".h." not in name:
                 continue
@@ -231,6 +235,9 @@ def test_gradient_cosine_is_the_papers_per_pair_estimator(model, tok, blocks):
                 thirds = zip(grads[0][name].chunk(3, dim=-1), grads[1][name].chunk(3, dim=-1), strict=True)
                 parts = {f"{stem}.{p}.{kind}": ab for p, ab in zip("qkv", thirds, strict=True)}
             for key, (ga, gb) in parts.items():
+                relative_norms.setdefault(key, []).extend(
+                    [float(ga.norm()) / largest[0], float(gb.norm()) / largest[1]]
+                )
                 per_pair.setdefault(key, []).append(float(F.cosine_similarity(ga.flatten(), gb.flatten(), dim=0)))
                 acc = summed.setdefault(key, [torch.zeros_like(ga), torch.zeros_like(gb)])
                 acc[0] += ga
@@ -238,12 +245,25 @@ def test_gradient_cosine_is_the_papers_per_pair_estimator(model, tok, blocks):
     assert set(out["gradient_cosine_per_tensor"]) == set(per_pair)
     for key, values in per_pair.items():
         assert out["gradient_cosine_per_tensor"][key] == pytest.approx(np.mean(values), abs=1e-5)
-    assert out["gradient_cosine_mean"] == pytest.approx(np.mean([np.mean(v) for v in per_pair.values()]), abs=1e-5)
-    coarse = np.mean([float(F.cosine_similarity(x.flatten(), y.flatten(), dim=0)) for x, y in summed.values()])
+    keys = [f"transformer.h.{layer}.attn.c_attn.k.bias" for layer in range(2)]
+    assert max(max(relative_norms[k]) for k in keys) < 1e-9  # rounding: no gradient at all
+    assert min(min(v) for k, v in relative_norms.items() if k not in keys) > 1e-5  # every other tensor has one
+    assert out["gradient_undefined_tensors"] == keys
+    defined = [k for k in per_pair if k not in keys]
+    assert out["gradient_cosine_mean"] == pytest.approx(np.mean([np.mean(per_pair[k]) for k in defined]), abs=1e-5)
+    every = np.mean([np.mean(v) for v in per_pair.values()])
+    assert out["gradient_cosine_mean_all_tensors"] == pytest.approx(every, abs=1e-5)
+    for layer, value in enumerate(out["gradient_cosine_per_layer"]):
+        mine = [np.mean(per_pair[k]) for k in defined if k.startswith(f"transformer.h.{layer}.")]
+        assert value == pytest.approx(np.mean(mine), abs=1e-5)
+    coarse = np.mean(
+        [float(F.cosine_similarity(summed[k][0].flatten(), summed[k][1].flatten(), dim=0)) for k in defined]
+    )
     assert out["gradient_cosine_summed_mean"] == pytest.approx(coarse, abs=1e-5)
     assert abs(out["gradient_cosine_mean"] - coarse) > 1e-3  # the two estimators are not the same number
     fused = gradient_alignment(model, a, b, split_qkv=False)
     assert len(fused["gradient_cosine_per_tensor"]) == 2 * 12 and not fused["gradient_qkv_split"]
+    assert fused["gradient_undefined_tensors"] == []  # the fused bias holds Q's and V's parts too: defined
 
 
 def test_hidden_and_gradient_alignment_are_public(model, tok, blocks):
@@ -257,3 +277,24 @@ def test_hidden_and_gradient_alignment_are_public(model, tok, blocks):
         "cka",
     }
     assert "gradient_cosine_mean" in hf_clonelang.gradient_alignment(model, a, b)
+
+
+def test_an_exact_copy_scores_one_over_the_tensors_whose_gradient_is_defined(tok, blocks):
+    """L2's embedding and output rows are exact copies of L1's: the same text gives the same gradient in both
+    languages. The key bias has no gradient (softmax ignores a shift shared by all keys): its float32 norm is
+    rounding (~1e-11), its cosine ~0, so it is excluded and named; over all 16 tensors per block the mean is 15/16."""
+    torch.manual_seed(6)
+    m = GPT2LMHeadModel(gpt2_config("tiny", tok.vocab_size, 16, n_layer=2, n_embd=32, n_head=2)).eval()
+    ids = torch.as_tensor(tok.cloned_ids)
+    l1, l2 = ids, torch.as_tensor(tok.to_language(ids.numpy(), 2))
+    with torch.no_grad():
+        for table in (m.get_input_embeddings().weight, m.get_output_embeddings().weight):
+            table[l2] = table[l1]
+    out = gradient_alignment(m, tok.to_language(blocks[:4], 1), tok.to_language(blocks[:4], 2))
+    assert out["gradient_cosine_mean"] == pytest.approx(1.0, abs=1e-6)
+    keys = [f"transformer.h.{layer}.attn.c_attn.k.bias" for layer in range(2)]
+    assert out["gradient_undefined_tensors"] == keys and out["gradient_undefined_count"] == 2
+    assert out["gradient_tensors_in_mean"] == 2 * 15
+    assert np.allclose(out["gradient_cosine_per_layer"], 1.0, atol=1e-6)  # per layer: the defined tensors too
+    assert out["gradient_cosine_mean_all_tensors"] == pytest.approx(15 / 16, abs=1e-3)  # the old all-cells mean
+    assert all(abs(out["gradient_cosine_per_tensor"][k]) < 1e-3 for k in keys)  # still reported, as noise

@@ -163,17 +163,19 @@ def test_a_damaged_newest_checkpoint_is_skipped_and_an_explicit_one_is_named(tmp
     assert complete_checkpoint(tmp_path) is None
 
 
-def test_a_disk_that_fills_during_a_build_ends_in_one_line_and_leaves_nothing(tmp_path, capsys, monkeypatch):
+@pytest.mark.parametrize("store", ["DocumentStore", "BlockStore"])  # the tokenized documents, then their blocks
+def test_a_disk_that_fills_during_a_build_ends_in_one_line_and_leaves_nothing(store, tmp_path, capsys, monkeypatch):
     import errno
 
     from hf_clonelang.data import packing
 
-    def full(self, blocks):
+    def full(self, rows):
         raise OSError(errno.ENOSPC, "No space left on device", str(self._path))
 
-    monkeypatch.setattr(packing.BlockStore, "append", full)
+    monkeypatch.setattr(getattr(packing, store), "append", full)
     out = tmp_path / "corpus"
-    code = hf_clonelang(["build", "--output", str(out), "--max_documents", "50", "--vocab_size", "300"])
+    flags = ["--max_documents", "50", "--vocab_size", "300", "--block_size", "32", "--eval_blocks", "8"]
+    code = hf_clonelang(["build", "--output", str(out), *flags])
     last = capsys.readouterr().err.strip().splitlines()[-1]
     assert code == 2 and last.startswith("hf-clonelang build: error: No space left on device"), last
     assert list(tmp_path.iterdir()) == []  # no corpus folder, no scratch folder beside it

@@ -185,3 +185,68 @@ def test_a_changed_base_file_is_never_answered_from_the_cache(tmp_path, base_tok
     before = train_rows()
     text.write_text("\n\n".join([paragraph] * 80))  # the same path, twice the text
     assert train_rows() > before
+
+
+def _marked_text(path, n=240):
+    """``n`` paragraphs (documents), each carrying a unique marker several times: zq00017qz ..."""
+    words = "the fox ran to the river and found a red kite in the grass near the old mill".split()
+    rng = np.random.default_rng(0)
+    docs = []
+    for i in range(n):
+        body = " ".join(rng.choice(words, size=int(rng.integers(8, 40))))
+        docs.append(f"zq{i:05d}qz {body} zq{i:05d}qz {body[::-1]} zq{i:05d}qz.")
+    path.write_text("\n\n".join(docs))
+    return path
+
+
+def _markers(dataset, decode):
+    """The document markers in the text of ``dataset``'s blocks, read in block order."""
+    import re
+
+    rows = sorted(zip(dataset["block_id"], dataset["input_ids"], strict=True))
+    return set(re.findall(r"zq(\d{5})qz", "".join(decode(ids) for _, ids in rows)))
+
+
+@pytest.mark.parametrize("held_out", ["documents", "random_blocks"])
+def test_held_out_text_is_documents_that_training_never_reads(tmp_path, held_out):
+    """The paper evaluates on other books: no document that training reads has a word in a held-out block (with
+    the default); holding out random blocks of the packed text, the option named for it, shares documents."""
+    from hf_clonelang import BaseCorpus
+
+    base = BaseCorpus.from_spec([str(_marked_text(tmp_path / "docs.txt"))])
+    builder, dsd = _build(tmp_path, base=base, vocab_size=300, block_size=32, eval_blocks=16, held_out=held_out)
+    tok = builder.cloned_tokenizer
+    trained = _markers(dsd["train"], tok.decode)
+    held = {split: _markers(dsd[f"{split}_L1"], tok.decode) for split in ("validation", "test")}
+    assert len(trained) > 150 and all(len(markers) > 3 for markers in held.values())
+    if held_out == "documents":
+        assert not trained & (held["validation"] | held["test"]) and not held["validation"] & held["test"]
+        assert all(len(dsd[f"{s}_L{k}"]) == 16 for s in ("validation", "test") for k in (1, 2))
+    else:
+        assert trained & (held["validation"] | held["test"])  # random blocks cut documents in two
+    assert builder.config.to_dict()["held_out"] == held_out
+
+
+def test_too_few_documents_to_hold_out_whole_ones(tmp_path):
+    from hf_clonelang import BaseCorpus
+
+    one_book = tmp_path / "book.txt"
+    one_book.write_text("The fox ran to the river. " * 400)
+    base = BaseCorpus.from_spec([str(one_book)], sample_by="document")
+    with pytest.raises(ConfigError, match=r"1 documents .* too few whole documents .* \(sample_by paragraph or line\)"):
+        _build(tmp_path, base=base, vocab_size=300, block_size=32, eval_blocks=4)
+    _, dsd = _build(
+        tmp_path, name="c", base=base, vocab_size=300, block_size=32, eval_blocks=4, held_out="random_blocks"
+    )
+    assert len(dsd["test_L1"]) == 4
+
+
+def test_a_run_recorded_before_documents_were_held_out_rebuilds_its_own_split():
+    """Run folders written before the document split record no ``held_out``: `align` and the grid analysis rebuild
+    their corpus with the random-block split they trained with; new runs record theirs."""
+    from hf_clonelang import CorpusArguments
+
+    assert CorpusArguments.from_run_info({"vocab_size": 300}).held_out == "random_blocks"
+    assert CorpusArguments(vocab_size=300).to_dict()["held_out"] == "documents"
+    assert CorpusArguments.from_run_info(CorpusArguments(vocab_size=300).to_dict()).held_out == "documents"
+    assert CorpusArguments.from_run_info({"cloned_corpus": "me/c"}).held_out == "documents"  # a built corpus's own

@@ -63,3 +63,30 @@ def test_bad_real_configs(tmp_path, kwargs, message):
         base["bases"] = base["bases"][:1]
     with pytest.raises(ConfigError, match=message):
         RealCorpusConfig(**{**base, **kwargs})
+
+
+def test_each_languages_held_out_text_is_documents_training_never_reads(tmp_path):
+    """Per language, as for clones: no document that training reads has a word in that language's held-out blocks."""
+    import re
+
+    docs = {name: [f"{name}{i:04d}x {text}" for i, text in enumerate(lines)] for name, lines in
+            (("en", ENGLISH), ("fr", FRENCH))}  # fmt: skip
+    bases = []
+    for name, lines in docs.items():
+        (tmp_path / f"{name}.txt").write_text("\n\n".join(lines))
+        bases.append(BaseCorpus.from_spec([str(tmp_path / f"{name}.txt")]))
+    config = RealCorpusConfig(names=("en", "fr"), bases=tuple(bases), vocab_size=300, block_size=32, eval_blocks=6)
+    builder = RealCorpusBuilder(cache_dir=str(tmp_path / "cache"), config=config)
+    builder.download_and_prepare()
+    dsd, tok = builder.as_dataset(), builder.joint_tokenizer
+
+    def markers(rows, name, k):
+        ordered = sorted(zip(rows["block_id"], rows["input_ids"], strict=True))
+        text = "".join(tok.decode(ids, language=k) for _, ids in ordered)
+        return set(re.findall(rf"{name}(\d{{4}})x", text))
+
+    for k, name in enumerate(("en", "fr"), 1):
+        train = dsd["train"].filter(lambda row, k=k: row["language"] == k)
+        trained = markers(train, name, k)
+        held = markers(dsd[f"validation_L{k}"], name, k) | markers(dsd[f"test_L{k}"], name, k)
+        assert len(trained) > 100 and len(held) > 3 and not trained & held, name
