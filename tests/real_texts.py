@@ -33,5 +33,5 @@ def write_texts(folder) -> tuple[str, str, str]:
     en, fr, pairs = folder / "en.txt", folder / "fr.txt", folder / "pairs.tsv"
     en.write_text(paragraphs(EN_WORDS))
     fr.write_text(paragraphs(FR_WORDS, seed=1))
-    pairs.write_text("".join(f"{a}\t{b}\n" for a, b in PAIRS))
+    pairs.write_text("".join(f"{a}\t{b}\n" for a, b in PAIRS * 10))  # enough to pack parallel sequences
     return str(en), str(fr), str(pairs)

@@ -271,6 +271,13 @@ def _pair_gradient(model: Any, params: list, ids: torch.Tensor, mask: torch.Tens
     return [torch.zeros_like(p) if g is None else g for g, p in zip(grads, params, strict=True)]
 
 
+def tensor_kind(name: str) -> str:
+    """A block tensor's name without its layer (``attn.c_attn.k.bias`` for ``transformer.h.3.attn.c_attn.k.bias``):
+    the row of the paper's gradient heatmap it belongs to."""
+    m = _LAYER.search(name)
+    return name[m.end() :] if m else name
+
+
 def _group(name: str) -> tuple[str, int | None]:
     m = _LAYER.search(name)
     if m:
@@ -301,6 +308,11 @@ norm of that pass. A gradient that vanishes by construction (GPT-2's key bias on
 rounding: measured at 1e-11 to 2e-10 of the largest norm in float32 (GPT-2 from 2 × 32 to 12 × 768, random and
 trained), while the smallest real one, the query bias at initialisation, sits at 4e-5 or above. Relative to the pass,
 so the loss scale does not matter; in epsilons, so a model run in half precision is judged by its own rounding."""
+
+
+GRADIENT_MEANS = ("gradient_cosine_mean", "gradient_cosine_mean_all_tensors", "gradient_cosine_summed_mean")
+"""The scalar gradient cosines `gradient_alignment` gives: over the block tensors whose gradient is defined (the
+headline), over every block tensor, and the coarser summed-gradient estimator (over the defined ones)."""
 
 
 def _undefined(tensors: list[tuple[str, torch.Tensor]]) -> set[str]:

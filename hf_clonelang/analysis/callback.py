@@ -144,7 +144,10 @@ class PairAlignmentCallback(BaseAlignmentCallback):
         pairs: (sentence in ``languages[0]``, its translation in ``languages[1]``) texts, e.g. `data.pairs.read_pairs`.
         tokenizer: the `JointTokenizer` (any tokenizer with ``tok(texts, language=k, ...)``).
         languages: the two languages of the pairs' columns.
-        max_length: tokens kept per sentence.
+        max_length: tokens per side of a measured sequence (the block size).
+        packing: ``"sequences"`` (consecutive pairs packed into parallel sequences, the paper's) or ``"sentences"``
+            (`translation.pair_alignment`).
+        limit: the sequences (or sentence pairs) measured.
         batch_size, gradient_pairs, history_file: as for `AlignmentCallback` (``gradient_pairs``: pairs that also
             go into the gradient cosine).
     """
@@ -158,6 +161,8 @@ class PairAlignmentCallback(BaseAlignmentCallback):
         batch_size: int = 32,
         gradient_pairs: int = 4,
         history_file: str | None = RunFiles.ALIGNMENT_HISTORY,
+        packing: str = "sequences",
+        limit: int | None = None,
     ) -> None:
         super().__init__(history_file)
         if len(pairs) < 2:
@@ -173,6 +178,8 @@ class PairAlignmentCallback(BaseAlignmentCallback):
         self.max_length = int(max_length)
         self.batch_size = int(batch_size)
         self.gradient_pairs = int(gradient_pairs)
+        self.packing = packing
+        self.limit = limit
 
     def measure(self, model: Any) -> tuple[dict[str, Any], dict[str, float]]:
         entry = pair_alignment(
@@ -183,6 +190,8 @@ class PairAlignmentCallback(BaseAlignmentCallback):
             max_length=self.max_length,
             batch_size=self.batch_size,
             gradient_pairs=self.gradient_pairs,
+            packing=self.packing,
+            limit=self.limit,
         )
         report = {f"L{self.languages[0]}-L{self.languages[1]}": entry}
         return report, {f"eval_{k}": round(v, 5) for k, v in summarize(report).items()}

@@ -16,6 +16,9 @@ from ..common import RunFiles
 from ..errors import ConfigError
 from ..tokenization.language_tokenizer import LanguageTokenizer, load_language_tokenizer
 
+SENTENCE_TOKENS = 64
+"""Tokens kept per sentence when real languages are aligned on single sentence pairs (the option)."""
+
 
 def resolve_run(path_or_repo: str | os.PathLike, revision: str | None = None, token: str | None = None) -> Path:
     """A local folder for a run: the folder itself, or a snapshot of a Hub model repo."""
@@ -52,7 +55,7 @@ def load_run(path_or_repo: str | os.PathLike) -> tuple[Any, LanguageTokenizer, d
 
 def parallel_blocks(
     info: dict[str, Any],
-    split: str = "validation",
+    split: str = "test",
     blocks: int = 256,
     corpus_cache_dir: str | None = None,
     run_dir: str | os.PathLike | None = None,
@@ -75,12 +78,14 @@ def align_run(
     path_or_repo: str | os.PathLike,
     languages: tuple[int, ...] | None = None,
     blocks: int = 256,
-    split: str = "validation",
+    split: str = "test",
     gradient_blocks: int = 32,
     batch_size: int = 32,
     corpus_cache_dir: str | None = None,
 ) -> dict[str, Any]:
-    """The alignment report of a finished run: L1 (or the first of ``languages``) against each other language."""
+    """The alignment report of a finished run: L1 (or the first of ``languages``) against each other language, on
+    the first ``blocks`` blocks of the held-out ``split`` (``test`` by default: whole documents training never read),
+    the same text in every language. Each entry names its split."""
     from .alignment import alignment_report
 
     model, tok, info = load_run(path_or_repo)
@@ -90,7 +95,7 @@ def align_run(
     local = Path(path_or_repo) if Path(path_or_repo).is_dir() else None  # relative data paths start there
     base = parallel_blocks(info, split, blocks, corpus_cache_dir, run_dir=local)
     counts = np.bincount(tok.to_base(base.numpy()).ravel(), minlength=tok.base_vocab_size)
-    return alignment_report(
+    report = alignment_report(
         model,
         tok,
         base,
@@ -99,6 +104,9 @@ def align_run(
         gradient_blocks=gradient_blocks,
         frequencies=counts,
     )
+    for entry in report.values():
+        entry["split"] = split
+    return report
 
 
 def align_pairs(
@@ -109,19 +117,27 @@ def align_pairs(
     seed: int | None = 0,
     gradient_pairs: int = 32,
     batch_size: int = 32,
-    max_length: int = 64,
+    max_length: int | None = None,
+    packing: str = "sequences",
 ) -> dict[str, Any]:
     """The alignment report of a finished run on translation pairs (the paper's method for real languages,
-    `translation.pair_alignment`): ``pairs`` pairs of ``pairs_file`` (a seeded sample, or the first ones with
-    ``seed=None``), its first column in ``languages[0]``, its second in ``languages[1]``."""
+    `translation.pair_alignment`), the first column of ``pairs_file`` in ``languages[0]``, its second in
+    ``languages[1]``: ``pairs`` parallel sequences packed from consecutive pairs from the file's start (the
+    paper's; ``max_length``: the run's block size), or with ``packing="sentences"`` ``pairs`` sentence pairs (a
+    seeded sample, or the first ones with ``seed=None``; ``max_length`` 64 tokens)."""
     from ..data.pairs import read_pairs
-    from .translation import pair_alignment
+    from .translation import PACKINGS, pair_alignment
 
     if len(languages) != 2:
         raise ConfigError(f"languages={','.join(map(str, languages))}: translation pairs have two languages")
-    texts = read_pairs(pairs_file, limit=pairs, seed=seed)  # checked before the model loads
-    model, tok, _ = load_run(path_or_repo)
+    if packing not in PACKINGS:
+        raise ConfigError(f"packing={packing!r} is not allowed: use {' or '.join(PACKINGS)}")
+    sentences = packing == "sentences"
+    texts = read_pairs(pairs_file, limit=pairs if sentences else None, seed=seed if sentences else None)
+    model, tok, info = load_run(path_or_repo)
     a, b = _check_languages(tuple(languages), tok.num_languages)
+    if max_length is None:
+        max_length = SENTENCE_TOKENS if sentences else int(info.get("block_size") or model.config.n_positions)
     entry = pair_alignment(
         model,
         tok,
@@ -130,9 +146,11 @@ def align_pairs(
         max_length=max_length,
         batch_size=batch_size,
         gradient_pairs=gradient_pairs,
+        packing=packing,
+        limit=pairs,
     )
     entry["pairs_file"] = os.path.basename(str(pairs_file))
-    entry["pairs_seed"] = seed
+    entry["pairs_seed"] = seed if sentences else None
     return {f"L{a}-L{b}": entry}
 
 

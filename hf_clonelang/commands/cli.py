@@ -34,7 +34,9 @@ def run_align(args: argparse.Namespace) -> int:
     if args.blocks < 1:
         raise ConfigError(f"--blocks={args.blocks} is not allowed: it must be >= 1")
     if args.pairs:
-        report = align_pairs(args.run, args.pairs, languages=languages or (1, 2), pairs=args.blocks)
+        report = align_pairs(
+            args.run, args.pairs, languages=languages or (1, 2), pairs=args.blocks, packing=args.pair_packing
+        )
     else:
         report = align_run(
             args.run, languages=languages, blocks=args.blocks, split=args.split, corpus_cache_dir=args.corpus_cache_dir
@@ -122,10 +124,20 @@ def build_parser() -> argparse.ArgumentParser:
     align.add_argument(
         "--pairs",
         default=None,
-        help="TSV of translation pairs (sentence in the first language, tab, its translation; .gz too): a seeded "
-        "sample (seed 0) of --blocks of them is measured",
+        help="TSV of translation pairs (sentence in the first language, tab, its translation; .gz too): --blocks "
+        "parallel sequences packed from them are measured (see --pair-packing)",
     )
-    align.add_argument("--split", default="validation", help="validation (default) or test")
+    align.add_argument(
+        "--split", default="test", help="test (default: held-out documents, as the final grid measures) or validation"
+    )
+    align.add_argument(
+        "--pair-packing",
+        "--pair_packing",
+        default="sequences",
+        choices=["sequences", "sentences"],
+        help="with --pairs: sequences (default: consecutive pairs packed into parallel sequences of a quarter to a "
+        "whole block, the paper's) or sentences (single sentence pairs, a seeded sample)",
+    )
     align.add_argument("--output", default=None, help="JSON file (default: RUN/alignment.json)")
     align.add_argument(
         "--corpus_cache_dir",

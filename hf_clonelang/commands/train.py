@@ -139,7 +139,8 @@ def _run(
     )
     result = trainer.train(resume_from_checkpoint=resume)
 
-    # 4. Final metrics: the last evaluation, the test splits, tokens seen and epochs per language.
+    # 4. Final metrics: the last evaluation, the test splits (the paper's sliding-window perplexity, and every
+    #    position of the test blocks), tokens seen and epochs per language.
     metrics = dict(result.metrics)
     if resume is not None:  # Trainer's train_loss covers this session only: the whole run's comes from its logs
         resumed_at = int(Path(resume).name.split("-")[-1])
@@ -148,8 +149,11 @@ def _run(
             metrics["train_loss"] = whole_run
     metrics.update(final_evaluation(trainer))
     tests = {f"L{k}": dsd[f"test_L{k}"] for k in range(1, args.num_languages + 1) if f"test_L{k}" in dsd}
-    if tests:
-        metrics.update(trainer.evaluate(eval_dataset=tests, metric_key_prefix="test"))
+    if tests:  # every position of the test blocks (test_L{k}_blocks_*), and the paper's windows (test_L{k}_*)
+        metrics.update(
+            trainer.evaluate({f"{k}_blocks": blocks for k, blocks in tests.items()}, metric_key_prefix="test")
+        )
+        metrics.update(trainer.evaluate_test_text(tests))
     metrics.update({f"train_tokens_{k}": v for k, v in trainer.tokens_seen().items()})
     metrics.update({f"train_epochs_{k}": round(v, 4) for k, v in trainer.pool_epochs().items()})
 

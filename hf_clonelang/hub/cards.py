@@ -99,16 +99,38 @@ def _model_description(info: dict[str, Any]) -> str:
     return text + (f"; {'; '.join(parts)}" if parts else "")
 
 
+def _held_out_blocks(data: dict[str, Any]) -> bool:
+    """Whether a run's held-out text was random blocks of its training text (``held_out random_blocks``, or a run
+    recorded before documents were held out whole) rather than whole documents training never read."""
+    if "held_out" in data:
+        return data["held_out"] == "random_blocks"
+    return bool(data) and not data.get("cloned_corpus")
+
+
 def _teff_text(teff: dict[str, Any]) -> str:
     return _fmt(teff.get("teff"), 2) + ("*" if teff.get("extrapolated") else "")
 
 
 def _efficiency_fit(fits: dict[str, Any]) -> str:
-    """The power law(s) TEff was computed with: one for clones, one per language for real languages."""
+    """The power law(s) TEff was computed with, each with the fit that gave it and its diagnostics (its
+    ``describe()``): one for clones, one per language for real languages."""
     if "power-law" in fits:
         return fits["power-law"]
     per_language = [f"{lang}: {fit['power-law']}" for lang, fit in fits.items() if "power-law" in fit]
     return "; ".join(per_language) or "monolingual reference runs"
+
+
+_BLOCK_PREFIX = re.compile(r"^.*?\.(?:h|layers|layer|blocks)\.\d+\.")
+"""The layer part of a block tensor's name (``transformer.h.3.``), as the alignment measures group tensors."""
+
+
+def _gradient_means(entry: dict[str, Any]) -> tuple[Any, Any]:
+    """The gradient cosine over the tensors whose gradient is defined and over all tensors. A file written before
+    the two were told apart (no ``gradient_undefined_tensors``) holds the all-tensor mean as
+    ``gradient_cosine_mean``."""
+    if "gradient_undefined_tensors" in entry:
+        return entry.get("gradient_cosine_mean"), entry.get("gradient_cosine_mean_all_tensors")
+    return None, entry.get("gradient_cosine_mean")
 
 
 def render_model_card(run_dir: str | Path, repo_id: str | None = None) -> str:
@@ -125,6 +147,7 @@ def render_model_card(run_dir: str | Path, repo_id: str | None = None) -> str:
     name = repo_id.split("/")[-1] if repo_id else run.resolve().name
     langs = sorted({m.group(1) for k in results if (m := EVAL_LANGUAGE_LOSS.match(k))}, key=lambda s: int(s[1:]))
     data = info.get("data", {})
+    evaluation = info.get("evaluation", {})  # how each perplexity was measured (runs before it: every position)
     dataset, data_line, on_hub = _training_data(data, run)
     rows, eval_results = [], []
     for split, prefix in (("validation", "eval"), ("test", "test")):
@@ -141,6 +164,7 @@ def render_model_card(run_dir: str | Path, repo_id: str | None = None) -> str:
                     "loss": loss,
                     "ppl": ppl,
                     "teff": _teff_text(power),
+                    "teff_fit": power.get("fit") or "–",
                     "teff_interpolated": _teff_text(interp),
                     "mlte": f"{power['mlte']:,.0f}" if power.get("mlte") else "–",
                 }
@@ -157,15 +181,18 @@ def render_model_card(run_dir: str | Path, repo_id: str | None = None) -> str:
                         value,
                     )
                 )
-    align_rows = []
+    align_rows, undefined = [], set()
     for pair, entry in alignment.items():
+        defined_mean, all_mean = _gradient_means(entry)
+        undefined |= {_BLOCK_PREFIX.sub("", name) for name in entry.get("gradient_undefined_tensors", [])}
         row = {
             "pair": pair,
             "hidden": _fmt(block_mean(entry["hidden_cosine"])),
             "centred": _fmt(block_mean(entry["hidden_cosine_centred"])),
             "retrieval": _fmt(block_mean(entry["retrieval_at_1"])),
             "cka": _fmt(block_mean(entry["cka"])),
-            "gradient": _fmt(entry.get("gradient_cosine_mean")),
+            "gradient": _fmt(defined_mean),
+            "gradient_all": _fmt(all_mean),
             "embedding": _fmt(entry.get("embedding_cosine", {}).get("input", {}).get("overall")),
         }
         align_rows.append(row)
@@ -174,6 +201,7 @@ def render_model_card(run_dir: str | Path, repo_id: str | None = None) -> str:
             ("hidden_cosine_centred", "centred"),
             ("retrieval_at_1", "retrieval"),
             ("gradient_cosine", "gradient"),
+            ("gradient_cosine_all_tensors", "gradient_all"),
         ):
             if row[key] != "–":
                 eval_results.append(
@@ -226,9 +254,14 @@ def render_model_card(run_dir: str | Path, repo_id: str | None = None) -> str:
         efficiency=bool(efficiency),
         efficiency_fit=_efficiency_fit(efficiency.get("fits", {})),
         alignment=align_rows,
+        undefined_tensors=", ".join(f"`{name}`" for name in sorted(undefined)),
         alignment_blocks=next(iter(alignment.values()), {}).get("blocks", "?"),
         alignment_pairs=next(iter(alignment.values()), {}).get("pairs"),
         pairs_file=next(iter(alignment.values()), {}).get("pairs_file"),
+        pair_packing=next(iter(alignment.values()), {}).get("packing", "sentences"),
+        held_out_blocks=_held_out_blocks(data),
+        validation_protocol=evaluation.get("eval_L{k}_ppl", "every position of the validation blocks"),
+        test_protocol=evaluation.get("test_L{k}_ppl", "every position of the test blocks"),
         repo_or_path=repo_id or str(run),
         citation=CITATION,
     )

@@ -9,6 +9,7 @@ import textwrap
 from pathlib import Path
 from typing import Any
 
+from ..analysis.efficiency import FIT_TEXT
 from ..analysis.plots import figure, plot_alignment_comparison, save_figure
 from .plan import SETTING_NAMES
 
@@ -51,16 +52,17 @@ def _real_figures(out: Path, results: dict[str, Any], laws: dict[int, dict[str, 
 
 
 def plot_power_law(laws: dict[str, Any], path: str | Path) -> Path:
-    """The monolingual points with each estimator's curve (the power law, the log-log interpolation)."""
+    """The monolingual points with each estimator's curve (the power law, labelled with the fit that gave it, and
+    the log-log interpolation)."""
     import numpy as np
 
     fig, ax = figure(figsize=(6, 4))
     first = next(iter(laws.values()))
     xs = np.geomspace(first.fractions.min(), first.fractions.max(), 200)
     ax.plot(first.fractions, first.ppls, "o", color="k", label="monolingual runs")
-    for (name, law), style in zip(laws.items(), ("-", ":"), strict=False):
-        label = name if law.acceptable else f"{name} (not acceptable)"
-        ax.plot(xs, law.ppl(xs), style, label=label)
+    for (name, law), style in zip(laws.items(), ("-", ":", "--"), strict=False):
+        label = f"{name}, {FIT_TEXT[law.fit]}" if law.fit else name
+        ax.plot(xs, law.ppl(xs), style, label=label if law.acceptable else f"{label} (not acceptable)")
     ax.set_xscale("log")
     ax.set_yscale("log")
     ax.set_xlabel("fraction of the token budget")
@@ -103,8 +105,9 @@ def plot_ppl_vs_share(results: dict[str, Any], laws: dict[str, Any], path: str |
         ps = np.linspace(0.05, 0.95, 100)
         lo = law.fractions.min()
         keep = (ps >= lo) & (1 - ps >= lo)
-        ax.plot(ps[keep], law.ppl(ps[keep]), style, color="C1", label=f"MLPE L2 ({name})")
-        ax.plot(ps[keep], law.ppl(1 - ps[keep]), style, color="C0", label=f"MLPE L1 ({name})")
+        label = f"{name}, {FIT_TEXT[law.fit]}" if law.fit else name
+        ax.plot(ps[keep], law.ppl(ps[keep]), style, color="C1", label=f"MLPE L2 ({label})")
+        ax.plot(ps[keep], law.ppl(1 - ps[keep]), style, color="C0", label=f"MLPE L1 ({label})")
     ax.set_yscale("log")
     ax.set_xlabel("p(L2): share of L2 in training")
     ax.set_ylabel("validation perplexity")
@@ -140,7 +143,8 @@ def plot_real_ppl_vs_p(results: dict[str, Any], laws: dict[str, dict[str, Any]],
             ps = np.linspace(0.05, 0.95, 100)
             share = ps if lang == "L2" else 1 - ps
             keep = share >= law.fractions.min()
-            ax.plot(ps[keep], law.ppl(share[keep]), "--", color="grey", label=f"MLPE {name} (power law)")
+            label = f"MLPE {name} (power law, {FIT_TEXT.get(law.fit, 'no fit')})"
+            ax.plot(ps[keep], law.ppl(share[keep]), "--", color="grey", label=label)
         ax.set_yscale("log")
         ax.set_xlabel(f"p({names[1]}): share of {names[1]} in training")
         ax.set_ylabel(f"validation perplexity of {name}")

@@ -31,7 +31,9 @@ def _paper_tables(data: dict[str, Any]) -> tuple[dict[str, Any], dict[float, dic
 
 PAPER, PAPER_LENGTHS = _paper_tables(PAPER_DATA)
 """``PAPER``: GPT small at 1× (1.2B tokens): monolingual PPL by fraction (Table 1), PPL and TEff (L1, L2) by setting
-(Table 1; TEff from the paper's power law), mean hidden cosine (Table 2) and gradient cosine (Figure 11) by setting.
+(Table 1; TEff from the paper's power law), mean hidden cosine (Table 2) and gradient cosine (Figure 11) by setting:
+``gradient_cosine_mean`` over the tensors whose gradient is defined (without the key-bias row, as ours),
+``gradient_cosine_mean_all_tensors`` over all its cells.
 ``PAPER_LENGTHS``: PPL (L1, L2) by setting at 2× / 3× the tokens (Table 1) and 4× (read off Figure 2, approximate)."""
 
 PAPER_REAL: dict[str, Any] = PAPER_DATA["real_languages"]

@@ -3,8 +3,10 @@
 The prose, headings and table layout live in the Jinja2 templates ``model_cards/report.md`` (clones: the paper's
 Tables 1 and 2, longer training) and ``model_cards/report_real.md`` (real languages: Tables 3 and 4); this module
 formats the cells. The paper's numbers (`paper`) sit beside ours only where they were computed the same way: its
-TEff comes from its power law, so only that column compares like with like; ``*`` marks TEff extrapolated beyond
-the monolingual points.
+TEff comes from its power law, so only that column compares like with like, and every power-law column names the fit
+that gave it (the paper's call, or the unconstrained optimum where that does not converge); ``*`` marks TEff
+extrapolated beyond the monolingual points. The gradient cosine is the mean over the tensors whose gradient is
+defined, beside the paper's Figure 11 without its key-bias row; the all-tensor means sit in columns of their own.
 """
 
 from __future__ import annotations
@@ -15,6 +17,8 @@ from typing import Any
 import jinja2
 import numpy as np
 
+from ..analysis.alignment import GRADIENT_MEANS, tensor_kind
+from ..analysis.efficiency import FIT_TEXT, MAX_RELATIVE_ERROR
 from ..model_cards import read_template
 from .paper import PAPER, PAPER_LENGTHS, PAPER_REAL
 from .plan import SETTING_NAMES
@@ -51,8 +55,11 @@ def report_template(name: str) -> jinja2.Template:
 
 
 def _scale_context(results: dict[str, Any], scale: Any) -> dict[str, Any]:
-    """What both templates say of the scale: budget, steps, batch, block size, model, vocabulary."""
+    """What both templates say of the scale (budget, steps, batch, block size, model, vocabulary) and of the
+    perplexity every TEff reads (a grid analysed before the protocol was recorded read the validation blocks)."""
+    protocol = results.get("ppl", {}).get("protocol", "every position of the held-out validation blocks")
     return {
+        "ppl_protocol": protocol,
         "budget_tokens": f"{results['budget_tokens']:,}",
         "steps": scale.steps,
         "batch": scale.batch,
@@ -84,6 +91,11 @@ def _length(length: float) -> str:
     return f"{length:g}×"
 
 
+def fit_label(fit: dict[str, Any]) -> str:
+    """The power law's fit as a table header names it ("the paper's fit", "unconstrained fit"), or "no fit"."""
+    return FIT_TEXT.get(fit.get("fit") or "", "no fit")
+
+
 def _monolingual_rows(points: list[dict[str, Any]], power: dict[str, Any]) -> list[list[str]]:
     """The monolingual table: fraction, tokens, PPL, the power law's PPL and its relative error."""
     errors = power.get("relative_errors") or [None] * len(points)
@@ -100,11 +112,17 @@ def _monolingual_context(results: dict[str, Any]) -> dict[str, Any]:
     power = results["fits"].get("power-law", {})
     parameters = None
     if power.get("b") is not None and power.get("description"):
-        parameters = {k: f"{power[k]:.4g}" for k in "abc"} | {"acceptable": bool(power.get("acceptable"))}
+        parameters = {k: f"{power[k]:.4g}" for k in "abc"} | {
+            "acceptable": bool(power.get("acceptable")),
+            "fit": fit_label(power),
+            "paper_fit_converged": power.get("paper_fit_converged"),
+            "max_error": f"{MAX_RELATIVE_ERROR:.0%}",
+        }
     return {
         "monolingual_rows": _monolingual_rows(results["monolingual"], power),
         "power_law": f"{power.get('description') or power.get('error')}",
         "parameters": parameters,
+        "power_fit": fit_label(power),
     }
 
 
@@ -168,11 +186,11 @@ def _alignment_context(results: dict[str, Any]) -> dict[str, Any]:
     aligned = [s for s in results["settings"].values() if "hidden_cosine" in s]
     means = ("hidden_cosine_mean", "hidden_cosine_centred_mean", "retrieval_at_1_mean", "cka_mean")
     rows = [
-        [_name(s), _length(s["length"])]
-        + [_fmt(s[m], 3) for m in (*means, "gradient_cosine_mean", "gradient_cosine_summed_mean")]
+        [_name(s), _length(s["length"])] + [_fmt(s.get(m), 3) for m in (*means, *GRADIENT_MEANS)]
         for s in sorted(aligned, key=lambda s: (s["length"], s["schedule"]))
     ]
-    paper = {m: PAPER[m] for m in ("hidden_cosine_mean", "gradient_cosine_mean")}
+    paper = {m: PAPER[m] for m in ("hidden_cosine_mean", "gradient_cosine_mean", "gradient_cosine_mean_all_tensors")}
+    undefined = sorted({name for s in aligned for name in s.get("gradient_undefined_tensors", [])})
     by_key = {(s["schedule"], s["length"]): s for s in aligned}
     a, b = by_key.get(("0.5,0.5", 1.0)), by_key.get(("0.9,0.1", 1.0))
     per_layer = []
@@ -190,7 +208,21 @@ def _alignment_context(results: dict[str, Any]) -> dict[str, Any]:
                 + [_fmt(g[layer], 3) if layer < len(g) else "–" for g in (grads_a, grads_b)]
             )
         per_layer.append(["**mean**"] + [_fmt(s[m], 3) for m in (*means[:3], "gradient_cosine_mean") for s in (a, b)])
-    return {"alignment_rows": rows, "paper_alignment": paper, "per_layer_rows": per_layer}
+    return {
+        "alignment_rows": rows,
+        "paper_alignment": paper,
+        "per_layer_rows": per_layer,
+        "undefined_tensors": _tensor_kinds(undefined),
+    }
+
+
+def _tensor_kinds(names: list[str]) -> str:
+    """Tensor names without their layer (``attn.c_attn.k.bias`` for every ``transformer.h.{i}.attn.c_attn.k.bias``),
+    with how many there are: what the gradient means leave out."""
+    kinds: dict[str, int] = {}
+    for name in names:
+        kinds[tensor_kind(name)] = kinds.get(tensor_kind(name), 0) + 1
+    return ", ".join(f"`{kind}` ({count} layers)" for kind, count in kinds.items()) or "none"
 
 
 # ---------------------------------------------------------------------- real languages
@@ -238,16 +270,19 @@ def _real_context(results: dict[str, Any]) -> dict[str, Any]:
             align_rows.append(
                 [s.get("vocab_mode", "–"), name, _fmt(s["hidden_cosine_mean"], 3),
                  _fmt(s["hidden_cosine_centred_mean"], 3), _fmt(s["retrieval_at_1_mean"], 3),
-                 _fmt(s["gradient_cosine_mean"], 3), _fmt(hidden), _fmt(grad, 3)]
+                 _fmt(s["gradient_cosine_mean"], 3), _fmt(s.get("gradient_cosine_mean_all_tensors"), 3),
+                 _fmt(hidden), _fmt(grad, 3)]
             )  # fmt: skip
     fits = {
         name: fit.get("power-law", {}).get("description") or fit.get("power-law", {}).get("error", "–")
         for name, fit in results["fits"].items()
     }
+    power_fit = {name: fit_label(fit.get("power-law", {})) for name, fit in results["fits"].items()}
     return {
         "names": names,
         "mono_rows": mono_rows,
         "fits": fits,
+        "power_fit": power_fit,
         "rows": rows,
         "align_rows": align_rows,
         "pairs": results.get("pairs"),

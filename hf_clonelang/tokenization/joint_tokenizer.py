@@ -114,7 +114,10 @@ class JointTokenizer:
         are joint ids (lists, or tensors with ``return_tensors``)."""
         encoded = self.bases[self._check(language) - 1](text, **kwargs)
         ids = encoded["input_ids"]
-        mapped = self.layout.to_joint_ids(np.asarray(ids), language)
+        if isinstance(text, str) or hasattr(ids, "shape"):
+            mapped = self.layout.to_joint_ids(np.asarray(ids), language)
+        else:  # a list of rows, of different lengths unless padded
+            mapped = [self.layout.to_joint_ids(np.asarray(row, dtype=np.int64), language) for row in ids]
         if hasattr(ids, "new_tensor"):
             import torch
 

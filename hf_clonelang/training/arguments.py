@@ -216,6 +216,15 @@ class ImbalanceTrainingArguments(TrainingArguments):
     max_eval_blocks: int | None = field(
         default=None, metadata={"help": "Validate every language on at most this many held-out blocks (not test)."}
     )
+    eval_last_n: int | None = field(
+        default=None,
+        metadata={
+            "help": "The paper's test perplexity: each language's test text as one stream, windows of the block size "
+            "advanced by N tokens, the last N targets of each scored, so every token has block_size - N + 1 to "
+            "block_size tokens of context (test_L{k}_ppl). Default: a quarter of the block size, the paper's "
+            "512 / 128."
+        },
+    )
 
     def __post_init__(self) -> None:
         self.num_languages = check_num_languages(self.num_languages)
@@ -248,6 +257,8 @@ class ImbalanceTrainingArguments(TrainingArguments):
                 f"num_train_epochs={self.num_train_epochs} has no effect with max_steps={self.max_steps}: give "
                 "--max_steps -1 to train by epochs"
             )
+        if self.eval_last_n is not None and self.eval_last_n < 1:
+            raise ConfigError(f"eval_last_n={self.eval_last_n} is not allowed: it must lie in 1..the block size")
         if self.max_eval_blocks is not None and self.max_eval_blocks < 1:
             raise ConfigError(f"max_eval_blocks={self.max_eval_blocks} is not allowed: it must be >= 1")
         for name, allowed in (

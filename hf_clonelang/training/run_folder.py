@@ -96,6 +96,19 @@ def training_precision(trainer: Any) -> str:
     return text
 
 
+def evaluation_protocols(trainer: Any) -> dict[str, Any]:
+    """How each perplexity of the run was measured, as ``run_info.json`` records it (cards and reports say it)."""
+    window, stride = trainer.test_window(trainer.block_size)
+    return {
+        "test_L{k}_ppl": f"the paper's: the test text as one stream, windows of {window} tokens advanced by {stride}, "
+        f"the last {stride} targets of each scored (context {window - stride + 1} to {window} tokens)",
+        "test_L{k}_blocks_ppl": "every position of the test blocks (context 0 to block size - 1)",
+        "eval_L{k}_ppl": "every position of the validation blocks, during training",
+        "test_window": window,
+        "test_stride": stride,
+    }
+
+
 def run_info(trainer: Any, model_args: Any, corpus_args: Any, fingerprint: str) -> dict[str, Any]:
     """The run's ``run_info.json``: what was trained, on what, how (read by the analysis, the card and `align`)."""
     args, model = trainer.args, trainer.model
@@ -124,6 +137,7 @@ def run_info(trainer: Any, model_args: Any, corpus_args: Any, fingerprint: str) 
             "precision": training_precision(trainer),
             "seed": args.seed,
         },
+        "evaluation": evaluation_protocols(trainer),
         "data": corpus_args.to_dict(relative_to=args.output_dir),
         "tokenizer": {
             k: v

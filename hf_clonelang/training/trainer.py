@@ -48,6 +48,9 @@ from .schedules import LanguageSchedule
 
 logger = logging.getLogger(__name__)
 
+TEST_STRIDE_FRACTION = 4
+"""The test perplexity scores the last 1/4 of each window by default: the paper's 128 of 512."""
+
 
 class ImbalanceTrainer(Trainer):
     """Trainer for cloned-language runs. ``train_dataset`` is a `datasets.Dataset` of fixed-length blocks
@@ -243,6 +246,37 @@ class ImbalanceTrainer(Trainer):
                 metrics.update(extra)
         return metrics
 
+    def evaluate_test_text(self, test_sets: dict[str, Any], metric_key_prefix: str = "test") -> dict[str, float]:
+        """The paper's perplexity of each language's test text (``{"L1": test_L1, ...}``): the split's blocks as one
+        stream in corpus order, windows of the block size advanced by `test_window`'s stride, the last targets of
+        each scored (`analysis.perplexity`). Gives ``{prefix}_L{k}_loss`` / ``_ppl`` and ``_tokens`` (the targets
+        scored), logged like Trainer's evaluation. Every process computes every window (sharded models take part in
+        every forward pass)."""
+        from ..analysis.perplexity import blocks_stream, sliding_window_nll
+
+        model = self.accelerator.unwrap_model(self.model)
+        pad = self.processing_class.pad_token_id or 0
+        metrics: dict[str, float] = {}
+        for name, blocks in test_sets.items():
+            window, stride = self.test_window(len(blocks[0]["input_ids"]))
+            stream = blocks_stream(blocks)
+            nll, count = sliding_window_nll(
+                model, stream, window, stride, batch_size=self.args.per_device_eval_batch_size, pad_id=pad
+            )
+            metrics[f"{metric_key_prefix}_{name}_loss"] = nll / max(count, 1)
+            metrics[f"{metric_key_prefix}_{name}_tokens"] = count
+        add_perplexities(metrics)
+        self.log(metrics)
+        return metrics
+
+    def test_window(self, block_size: int) -> tuple[int, int]:
+        """The test perplexity's window (the block size) and stride (``eval_last_n``, default a quarter of the block,
+        as the paper's 512 / 128)."""
+        stride = self.args.eval_last_n or max(1, block_size // TEST_STRIDE_FRACTION)
+        if stride > block_size:
+            raise ConfigError(f"eval_last_n={stride} is not allowed: at most the block size ({block_size})")
+        return block_size, stride
+
     def alignment_metrics(self) -> dict[str, float]:
         """Alignment of L1 with every other evaluated language on the first ``alignment_blocks`` parallel blocks,
         measured by the trainer's `AlignmentCallback` (per-layer report in ``last_alignment`` and
@@ -271,13 +305,14 @@ class ImbalanceTrainer(Trainer):
             if self.args.alignment_pairs is None:
                 self._say_once("real languages are not parallel: give --alignment_pairs FILE to measure alignment")
                 return None
-            self._alignment = PairAlignmentCallback(
-                read_pairs(self.args.alignment_pairs, limit=self.args.alignment_blocks, seed=0),  # as `align` does
+            self._alignment = PairAlignmentCallback(  # as `align` measures: sequences of consecutive pairs
+                read_pairs(self.args.alignment_pairs),
                 self.processing_class,
                 languages=(1, 2),
                 max_length=self.block_size or 64,
                 batch_size=self.args.per_device_eval_batch_size,
                 gradient_pairs=self.args.alignment_gradient_blocks,
+                limit=self.args.alignment_blocks,
             )
         if self._alignment is None:
             first = sets["L1"]

@@ -43,7 +43,7 @@ BAD = [
     (["--clone-fraction", "1.5"], r"clone_fraction=1.5 is not allowed"),
     (["--block-size", "1"], "block_size=1 is not allowed: it must be >= 2"),
     (["--anchors", "popular", "--clone-fraction", "0.5"], "anchors='popular' is not allowed"),
-    (["--max-documents", "3", "--eval-blocks", "256"], "3 documents .* too few whole documents to hold out eval_blocks=256"),
+    (["--max-documents", "3", "--eval-blocks", "256"], "3 documents .* too few whole documents to hold out"),
     (["--max-documents", "3", "--eval-blocks", "256", "--held-out", "random_blocks"], "too few for eval_blocks=256"),
     (["--eod-token", "<nope>"], "eod token '<nope>' is not in the tokenizer's vocabulary"),
 ]

@@ -77,7 +77,7 @@ def test_train_on_it_with_alignment_on_pairs_then_align_the_run(corpus, capsys):
     assert info["tokenizer"]["kind"] == "joint" and info["tokenizer"]["vocab_mode"] == "anchored"
     card = (run / "README.md").read_text()
     assert "**2 real languages**" in card and "held-out text of its own" in card
-    assert "On 6 translation pairs, with the paper's token matching" in card
+    assert "On 6 parallel sequences of consecutive translation pairs, with the paper's token matching" in card
     history = [json.loads(line) for line in (run / "alignment_history.jsonl").read_text().splitlines()]
     assert history[-1]["report"]["L1-L2"]["matching"] == "hungarian" and history[-1]["report"]["L1-L2"]["pairs"] == 6
     assert isinstance(load_language_tokenizer(run), JointTokenizer)

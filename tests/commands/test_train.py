@@ -97,7 +97,15 @@ def test_run_folder_is_complete(tiny_run):
         "checkpoint-30",
     ):
         assert (out / name).exists(), name
-    assert json.loads((out / "run_info.json").read_text())["language_schedule"] == "0.9,0.1"
+    info = json.loads((out / "run_info.json").read_text())
+    assert info["language_schedule"] == "0.9,0.1"
+    # the test text: the paper's windows (32 tokens advanced by 8, a quarter) over the 8 test blocks as one stream,
+    # and every position of the blocks
+    assert (info["evaluation"]["test_window"], info["evaluation"]["test_stride"]) == (32, 8)
+    for k in (1, 2):
+        assert results[f"test_L{k}_tokens"] == 8 * 32 - (32 - 8 + 1)
+        assert results[f"test_L{k}_ppl"] > 1 and results[f"test_L{k}_blocks_ppl"] > 1
+        assert results[f"test_L{k}_ppl"] != results[f"test_L{k}_blocks_ppl"]
 
 
 def test_the_rare_language_learns(tiny_run):

@@ -73,6 +73,12 @@ def test_the_facade_round_trips_and_its_standalone_tokenizers_give_joint_ids(pai
     owners = tok.language_of(ids)
     assert set(owners.tolist()) <= {SHARED, 2} and (owners == 2).any()
     assert tok.eod_token_id(1) != tok.eod_token_id(2)  # each language keeps its own end-of-document
+    rows = tok([FRENCH[0], FRENCH[0] + " " + FRENCH[1]], language=2)["input_ids"]  # a batch of unequal lengths
+    assert (
+        rows[0] == ids
+        and len(rows[1]) > len(ids)
+        and rows[1] == tok(FRENCH[0] + " " + FRENCH[1], language=2)["input_ids"]
+    )
     tok.save_pretrained(tmp_path)
     plain = AutoTokenizer.from_pretrained(tmp_path, subfolder="tokenizers/L2")
     assert plain(text)["input_ids"] == ids
