@@ -27,6 +27,8 @@ from .alignment import gradient_alignment, hidden_alignment
 PACKINGS = ("sequences", "sentences")
 """What real languages are aligned on: consecutive translation pairs packed into parallel sequences (the paper's),
 or single sentence pairs."""
+TOKENIZE_CHUNK = 1024
+"""Pairs tokenized at a time while packing."""
 MIN_LENGTH_FRACTION = 4
 """A packed sequence keeps at least ``max_length // 4`` tokens on both sides by default (the reference: 128 of 512)."""
 
@@ -49,6 +51,16 @@ def _padded(rows: list[list[int]], pad: int) -> tuple[torch.Tensor, torch.Tensor
     return ids, mask
 
 
+def _tokenized(tokenizer: Any, pairs: Sequence[tuple[str, str]], languages: tuple[int, int]) -> Any:
+    """Each pair's two sides as token ids, tokenized a chunk at a time (packing stops early on a long file)."""
+    a, b = languages
+    for lo in range(0, len(pairs), TOKENIZE_CHUNK):
+        chunk = pairs[lo : lo + TOKENIZE_CHUNK]
+        side_a = tokenizer([p[0] for p in chunk], language=a)["input_ids"]
+        side_b = tokenizer([p[1] for p in chunk], language=b)["input_ids"]
+        yield from zip(side_a, side_b, strict=True)
+
+
 def parallel_sequences(
     tokenizer: Any,
     pairs: Sequence[tuple[str, str]],
@@ -61,16 +73,13 @@ def parallel_sequences(
     both stay within ``max_length``; a pair longer than that on either side is skipped, and a sequence whose shorter
     side has fewer than ``min_length`` tokens (default ``max_length // 4``) is dropped. At most ``limit`` sequences;
     (ids_a, mask_a, ids_b, mask_b), right-padded."""
-    a, b = languages
     min_length = max_length // MIN_LENGTH_FRACTION if min_length is None else min_length
     if not 0 < min_length <= max_length:
         raise ConfigError(f"min_length={min_length} is not allowed: it must lie in 1..max_length ({max_length})")
-    side_a = tokenizer([p[0] for p in pairs], language=a)["input_ids"]
-    side_b = tokenizer([p[1] for p in pairs], language=b)["input_ids"]
     done: list[tuple[list[int], list[int]]] = []
     seq_a: list[int] = []
     seq_b: list[int] = []
-    for x, y in zip(side_a, side_b, strict=True):
+    for x, y in _tokenized(tokenizer, pairs, languages):
         if max(len(x), len(y)) > max_length:
             continue
         if len(seq_a) + len(x) <= max_length and len(seq_b) + len(y) <= max_length:

@@ -12,7 +12,6 @@ from typing import Any
 from ..errors import ConfigError
 from .build import run_build
 from .entry import run_command
-from .reproduce import run_reproduce
 
 
 def _ints(text: str, what: str) -> tuple[int, ...]:
@@ -185,6 +184,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "build":
         return _run(args.command, run_build, rest)
     if args.command == "reproduce":  # its own parser: the dataclass's flags, --config, and the run flags after --
+        from .reproduce import run_reproduce  # (imported here: the grid's analysis loads torch)
+
         return _run(args.command, run_reproduce, [*rest, "--", *run_args] if run_args else rest)
     if rest:
         parser.error(f"unrecognized arguments: {' '.join(rest)}")

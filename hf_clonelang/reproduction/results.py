@@ -31,8 +31,8 @@ from .report import render_report
 PAPER_PPL = "test_L{k}_ppl"
 VALIDATION_PPL = "eval_L{k}_ppl"
 PPL_PROTOCOLS = {
-    PAPER_PPL: "the paper's: each language's test text as one stream, windows of the block size advanced by a "
-    "quarter of it, the last quarter of each window scored",
+    PAPER_PPL: "the paper's protocol (each language's test text as one stream, windows of the block size advanced "
+    "by a quarter of it, the last quarter of each window scored)",
     VALIDATION_PPL: "every position of the held-out validation blocks (runs trained before the paper's protocol)",
 }
 """The perplexities a grid can read TEff from, and what each is."""

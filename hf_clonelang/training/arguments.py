@@ -185,9 +185,10 @@ class ImbalanceTrainingArguments(TrainingArguments):
     alignment_pairs: str | None = field(
         default=None,
         metadata={
-            "help": "Real languages: a TSV of translation pairs (L1 sentence, tab, L2 translation; .gz too); the "
-            "alignment_blocks pairs of it (a seeded sample, seed 0) are measured at every evaluation (the paper's "
-            "matched token cosine)."
+            "help": "Real languages: a TSV of translation pairs (L1 sentence, tab, L2 translation; .gz too); "
+            "alignment_blocks parallel sequences packed from its consecutive pairs (a quarter to a whole block per "
+            "side, as the paper's Europarl sequences) are measured at every evaluation (the paper's matched token "
+            "cosine)."
         },
     )
     cosine_spans_warmup: bool = field(

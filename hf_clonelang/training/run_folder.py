@@ -100,8 +100,8 @@ def evaluation_protocols(trainer: Any) -> dict[str, Any]:
     """How each perplexity of the run was measured, as ``run_info.json`` records it (cards and reports say it)."""
     window, stride = trainer.test_window(trainer.block_size)
     return {
-        "test_L{k}_ppl": f"the paper's: the test text as one stream, windows of {window} tokens advanced by {stride}, "
-        f"the last {stride} targets of each scored (context {window - stride + 1} to {window} tokens)",
+        "test_L{k}_ppl": f"the paper's protocol (the test text as one stream, windows of {window} tokens advanced by "
+        f"{stride}, the last {stride} targets of each scored: context {window - stride + 1} to {window} tokens)",
         "test_L{k}_blocks_ppl": "every position of the test blocks (context 0 to block size - 1)",
         "eval_L{k}_ppl": "every position of the validation blocks, during training",
         "test_window": window,

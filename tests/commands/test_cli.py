@@ -5,7 +5,7 @@ import re
 
 import pytest
 from tokenizers import Tokenizer, models, pre_tokenizers, trainers
-from toolkit import run_cli, tiny_corpus_flags
+from toolkit import run_cli, run_python, tiny_corpus_flags
 from transformers import PreTrainedTokenizerFast
 
 from hf_clonelang.commands.cli import main
@@ -105,3 +105,12 @@ def test_existing_config_without_overwrite(tmp_path, capsys):
     assert "config 'L2-r50-50' already exists" in capsys.readouterr().err
     assert sorted(p.name for p in (out / "data" / "L2-r50-50").iterdir()) == before
     assert main(["build", "--output", str(out), "--overwrite", *CORPUS]) == 0
+
+
+def test_the_console_script_starts_without_torch():
+    """Every hf-clonelang command starts fast: torch (over a second to import) loads only where a command needs a
+    model or the grid's analysis, never to parse arguments, build a corpus or push."""
+    assert (
+        run_python("-c", "import sys, hf_clonelang.commands.cli; print('torch' in sys.modules)").stdout.strip()
+        == "False"
+    )

@@ -61,6 +61,8 @@ def test_the_report_has_every_table_filled(finished_grid):
     teff = saved["runs"]["bi-90-10-x2-s0"]["languages"]["L2"]["teff"]
     assert set(teff) == {"power-law", "loglog-interpolation"}
     assert saved["runs"]["bi-90-10-x2-s0"]["languages"]["L2"]["tokens"] == 2 * 30 * 8 * 32 // 10  # 2x the budget
+    assert saved["ppl"]["key"] == "test_L{k}_ppl" and "windows of 32 tokens advanced by 8" in saved["ppl"]["protocol"]
+    assert saved["runs"]["bi-90-10-s0"]["alignment"]["split"] == "test"  # aligned on text training never read
     card = (out / "runs" / "bi-90-10-s0" / "README.md").read_text()
     assert "TEff (power law)" in card and "TEff (log-log interpolation)" in card
     assert (
@@ -95,7 +97,7 @@ def test_align_a_finished_run(finished_grid, tmp_path, capsys):
     entry = report["L1-L2"]
     for key in ("hidden_cosine", "hidden_cosine_centred", "retrieval_at_1", "cka"):
         assert isinstance(entry[key], list) and len(entry[key]) == 3, key
-    assert isinstance(entry["gradient_cosine_mean"], float) and entry["blocks"] == 12
+    assert isinstance(entry["gradient_cosine_mean"], float) and entry["blocks"] == 12 and entry["split"] == "test"
     assert target.with_suffix(".png").is_file()
     assert "L1-L2" in capsys.readouterr().out
     assert main(["align", str(out / "runs" / "bi-90-10-s0"), "--languages", "1,5"]) == 2
