@@ -58,6 +58,20 @@ class RunFiles:
     CHECKPOINTS = "checkpoint-*"
 
 
+HELD_OUT = ("documents", "random_blocks")
+"""How validation and test text is held out: whole documents training never reads (the paper's), or random blocks
+of the packed stream, which share documents with the training blocks."""
+
+
+def recorded_held_out(data: dict[str, Any]) -> str:
+    """How a run held out its text, from its recorded corpus settings (``run_info.json`` ``data``): as recorded,
+    else ``random_blocks`` (a run written before documents were held out whole), except for a built corpus
+    (``cloned_corpus``), which keeps its own split, and no settings at all."""
+    if "held_out" in data:
+        return str(data["held_out"])
+    return HELD_OUT[1] if data and not data.get("cloned_corpus") else HELD_OUT[0]
+
+
 GRID_CORPUS_CACHE = "corpus_cache"
 """The folder of a reproduction grid (beside ``runs/``) where its runs build and find their corpora."""
 

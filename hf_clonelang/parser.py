@@ -65,6 +65,16 @@ def _string_list(value: Any, what: str) -> list[str]:
     return [flag_value(v) for v in value]
 
 
+def comma_numbers(text: str, flag: str, integers: bool = False) -> tuple[float, ...] | tuple[int, ...]:
+    """A comma-separated list as the command line writes it (``--seeds 0,1``) as numbers, or one line naming the
+    flag and its value."""
+    try:
+        return tuple((int if integers else float)(x) for x in text.split(","))
+    except ValueError:
+        kind = "integers" if integers else "numbers"
+        raise ConfigError(f"{flag}={text!r} is not allowed: give a comma-separated list of {kind}") from None
+
+
 def collect_repeated(argv: list[str], parser: Any) -> list[str]:
     """Every value of a list flag (``nargs="+"``) given more than once, under its first occurrence."""
     lists = {opt: action.dest for action in parser._actions if action.nargs == "+" for opt in action.option_strings}

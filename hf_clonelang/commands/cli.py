@@ -10,15 +10,9 @@ from collections.abc import Sequence
 from typing import Any
 
 from ..errors import ConfigError
+from ..parser import comma_numbers
 from .build import run_build
 from .entry import run_command
-
-
-def _ints(text: str, what: str) -> tuple[int, ...]:
-    try:
-        return tuple(int(x) for x in text.split(","))
-    except ValueError:
-        raise ConfigError(f"{what}={text!r} is not allowed: give a comma-separated list of integers") from None
 
 
 def run_align(args: argparse.Namespace) -> int:
@@ -29,7 +23,7 @@ def run_align(args: argparse.Namespace) -> int:
     from ..analysis.runs import align_pairs, align_run
     from ..common import RunFiles, block_mean
 
-    languages = _ints(args.languages, "--languages") if args.languages else None
+    languages = comma_numbers(args.languages, "--languages", integers=True) if args.languages else None
     if args.blocks < 1:
         raise ConfigError(f"--blocks={args.blocks} is not allowed: it must be >= 1")
     if args.pairs:

@@ -16,11 +16,10 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..common import EMBEDDED, check_anchors, check_clone_fraction
+from ..common import EMBEDDED, HELD_OUT, check_anchors, check_clone_fraction, recorded_held_out
 from ..errors import ConfigError
 from ..tokenization.joint_layout import VOCAB_MODES
 from .base_text import SAMPLE_BY
-from .packing import HELD_OUT
 
 _NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{0,31}$")
 CLONE_ONLY = ("eod_token", "clone_fraction", "anchors", "share_special_tokens")
@@ -187,8 +186,7 @@ class CorpusArguments:
         recorded relative to the run folder are resolved against ``run_dir``."""
         known = {f.name for f in dataclasses.fields(cls)}
         values = {_LEGACY_KEYS.get(k, k): v for k, v in data.items()}
-        if "held_out" not in values and not values.get("cloned_corpus"):  # recorded before documents were held out
-            values["held_out"] = "random_blocks"
+        values["held_out"] = recorded_held_out(values)
         values = {k: v for k, v in values.items() if k in known and v is not None}
         if run_dir is not None:
 

@@ -34,13 +34,12 @@ import pyarrow as pa
 from datasets.builder import Key
 from tqdm.auto import tqdm
 
-from ..common import CITATION, INT32_MAX, check_anchors, check_clone_fraction, check_num_languages
+from ..common import CITATION, HELD_OUT, INT32_MAX, check_anchors, check_clone_fraction, check_num_languages
 from ..errors import ConfigError
 from ..scratch import scratch_dir
 from ..tokenization.cloned_tokenizer import ClonedTokenizer
 from .base_text import BaseCorpus
 from .packing import (
-    HELD_OUT,
     BlockPacker,
     BlockStore,
     DocumentStore,

@@ -57,9 +57,6 @@ class BlockPacker:
         return flat[: n * self.block_size].reshape(n, self.block_size)
 
 
-HELD_OUT = ("documents", "random_blocks")
-"""How validation and test text is held out: whole documents training never reads (the paper's), or random blocks
-of the packed stream, which share documents with the training blocks."""
 READ_TOKENS = 1 << 22
 """Tokens a `DocumentStore` reads back at a time (16 MiB of int32)."""
 

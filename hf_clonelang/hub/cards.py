@@ -17,7 +17,16 @@ import re
 from pathlib import Path
 from typing import Any
 
-from ..common import CARD_TAGS, CITATION, EMBEDDED, EVAL_LANGUAGE_LOSS, CorpusFiles, RunFiles, block_mean
+from ..common import (
+    CARD_TAGS,
+    CITATION,
+    EMBEDDED,
+    EVAL_LANGUAGE_LOSS,
+    CorpusFiles,
+    RunFiles,
+    block_mean,
+    recorded_held_out,
+)
 from ..model_cards import read_template
 
 LICENSE = "apache-2.0"
@@ -97,14 +106,6 @@ def _model_description(info: dict[str, Any]) -> str:
     if "tie_word_embeddings" in info:
         parts.append("tied embeddings" if info["tie_word_embeddings"] else "untied embeddings")
     return text + (f"; {'; '.join(parts)}" if parts else "")
-
-
-def _held_out_blocks(data: dict[str, Any]) -> bool:
-    """Whether a run's held-out text was random blocks of its training text (``held_out random_blocks``, or a run
-    recorded before documents were held out whole) rather than whole documents training never read."""
-    if "held_out" in data:
-        return data["held_out"] == "random_blocks"
-    return bool(data) and not data.get("cloned_corpus")
 
 
 def _teff_text(teff: dict[str, Any]) -> str:
@@ -259,7 +260,7 @@ def render_model_card(run_dir: str | Path, repo_id: str | None = None) -> str:
         alignment_pairs=next(iter(alignment.values()), {}).get("pairs"),
         pairs_file=next(iter(alignment.values()), {}).get("pairs_file"),
         pair_packing=next(iter(alignment.values()), {}).get("packing", "sentences"),
-        held_out_blocks=_held_out_blocks(data),
+        held_out_blocks=recorded_held_out(data) == "random_blocks",
         validation_protocol=evaluation.get("eval_L{k}_ppl", "every position of the validation blocks"),
         test_protocol=evaluation.get("test_L{k}_ppl", "every position of the test blocks"),
         repo_or_path=repo_id or str(run),

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..errors import ConfigError
+from ..parser import comma_numbers
 from .scales import SCALES
 
 LAUNCHERS = ("local", "slurm")
@@ -135,27 +136,14 @@ class ReproduceArguments:
 
     @property
     def seed_values(self) -> tuple[int, ...]:
-        """``seeds`` as integers (at least one)."""
-        try:
-            values = tuple(int(x) for x in self.seeds.split(","))
-        except ValueError:
-            raise ConfigError(
-                f"--seeds={self.seeds!r} is not allowed: give a comma-separated list of integers"
-            ) from None
-        if not values:
-            raise ConfigError("--seeds needs at least one seed")
-        return values
+        """``seeds`` as integers."""
+        return comma_numbers(self.seeds, "--seeds", integers=True)
 
     @property
     def length_values(self) -> tuple[float, ...]:
         """``lengths`` as budget multipliers, sorted and without repeats (each > 0)."""
-        try:
-            values = tuple(float(x) for x in self.lengths.split(","))
-        except ValueError:
-            raise ConfigError(
-                f"--lengths={self.lengths!r} is not allowed: give a comma-separated list of numbers"
-            ) from None
-        if not values or any(not x > 0 for x in values):
+        values = comma_numbers(self.lengths, "--lengths")
+        if any(not x > 0 for x in values):
             raise ConfigError(f"--lengths={','.join(map(str, values))} is not allowed: give budget multipliers > 0")
         return tuple(sorted(set(values)))
 
