@@ -58,6 +58,10 @@ def _preflight(model_args: ModelArguments, corpus_args: CorpusArguments, args: I
     check_folder_or_repo(model_args.model_name_or_path, "--model_name_or_path")
     check_folder_or_repo(model_args.config_name, "--config_name")
     check_folder_or_repo(corpus_args.cloned_corpus, "--cloned_corpus")
+    if args.eval_last_n and not corpus_args.cloned_corpus and args.eval_last_n > corpus_args.block_size:
+        raise ConfigError(
+            f"eval_last_n={args.eval_last_n} is not allowed: at most the block size ({corpus_args.block_size})"
+        )  # (a built corpus's block size is checked once it is loaded, before training)
     if args.push_to_hub and args.hub_model_id:
         check_repo_id(args.hub_model_id, "--hub_model_id")
     if args.alignment_pairs and args.alignment_blocks:  # every line a pair, before any work
@@ -137,6 +141,7 @@ def _run(
     trainer = ImbalanceTrainer(
         model=model, args=args, train_dataset=dsd["train"], eval_dataset=eval_sets, processing_class=tok
     )
+    trainer.test_window(trainer.block_size)  # the test perplexity's stride fits the blocks: refused now, not after
     result = trainer.train(resume_from_checkpoint=resume)
 
     # 4. Final metrics: the last evaluation, the test splits (the paper's sliding-window perplexity, and every

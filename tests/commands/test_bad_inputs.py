@@ -33,6 +33,8 @@ CASES = [
     ("train", ["--output_dir", "{tmp}/o", "--resume_from_checkpoint", "{tmp}/nope"], "--resume_from_checkpoint"),
     ("train", ["--output_dir", "{tmp}/o", "--corpus_config_name", ""], "corpus_config_name='' is not allowed"),
     ("train", ["--config", "{tmp}/missing.yaml"], "config file '{tmp}/missing.yaml' does not exist"),
+    ("train", ["--output_dir", "{tmp}/o", "--eval_last_n", "500"], "eval_last_n=500 is not allowed: at most the"),
+    ("train", ["--output_dir", "{tmp}/o", "--eval_last_n", "0"], "eval_last_n=0 is not allowed: it must lie in 1.."),
     ("train", ["--config", "{tmp}/typo.yaml"], "unknown arguments: --lerning_rate 0.1"),
     ("build", ["build"], "no destination: give --output DIR"),
     ("build", ["build", "--output", "{tmp}/file"], "--output '{tmp}/file' is a file: give a folder"),
