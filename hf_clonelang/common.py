@@ -29,6 +29,11 @@ EVAL_LANGUAGE_LOSS = re.compile(r"^eval_(L\d+)_loss$")
 METRIC_LOSS = re.compile(r"^(?P<prefix>(?:eval|test)_.+)_loss$")
 """Any evaluation or test loss metric; its perplexity is logged beside it as ``<prefix>_ppl``."""
 
+EMBEDDING_SCALE_KEY = "clonelang_input_embedding_scale"
+"""Config field recording a folded input-embedding factor; `ImbalanceTrainer` gives the input embedding this
+learning-rate multiplier (and divides its weight decay and Adam's epsilon by it) so that training stays that of the
+scaled model."""
+
 CARD_TAGS = ("hf-clonelang", "cloned-languages", "language-imbalance")
 """Tags every model and dataset card carries (cards add their own kind: ``gpt2``, ``multilingual``)."""
 
@@ -52,6 +57,8 @@ class RunFiles:
     ALIGNMENT_EVAL = "alignment_eval.json"
     ALIGNMENT_HISTORY = "alignment_history.jsonl"
     EFFICIENCY = "efficiency.json"
+    PROBE = "probe.json"
+    PROBE_PLOT = "probe.png"
     EVAL_LOSS_PLOT = "eval_loss.png"
     SCHEDULE_PLOT = "schedule.png"
     CARD = "README.md"

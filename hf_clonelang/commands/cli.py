@@ -1,5 +1,6 @@
 """``hf-clonelang``: the command line. ``build`` turns a base corpus into a cloned-language corpus folder (and/or
-Hub dataset repo); ``reproduce`` runs the paper's grid and writes its report; ``align`` measures a finished run.
+Hub dataset repo); ``reproduce`` runs the paper's grid and writes its report; ``align`` measures a finished run;
+``probe`` trains a classifier in one of its languages and evaluates it in all.
 Bad input stops before any work with one line naming the value and what is allowed (exit 2)."""
 
 from __future__ import annotations
@@ -103,6 +104,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     reproduce.set_defaults(func=None)
 
+    probe = sub.add_parser(
+        "probe",
+        help="train a classifier in one language of a model (run folder, checkpoint or Hub repo) and evaluate it "
+        "in every language, with the paper's recipe and controls; probe --help lists its flags",
+        add_help=False,  # its arguments are a dataclass, parsed by HfArgumentParser (see commands/probe.py)
+    )
+    probe.set_defaults(func=None)
+
     align = sub.add_parser(
         "align",
         help="alignment of a finished run (local folder or Hub repo) on its parallel held-out blocks, or on "
@@ -156,7 +165,7 @@ def build_parser() -> argparse.ArgumentParser:
         "stories",
         help="write embedded stories with their class labels as JSONL (for probing)",
         description="Write stories of the embedded corpus with their plot label, e.g. to fine-tune a classifier "
-        "in L1 and test it in L2 (examples/probe_zero_shot.py). Use another --seed than training did.",
+        "in L1 and test it in L2 (hf-clonelang probe MODEL --dataset FILE). Use another --seed than training did.",
     )
     st.add_argument("--num", type=int, default=2000, help="number of stories (default: 2000)")
     st.add_argument("--seed", type=int, default=1, help="story seed (default: 1; training uses 0)")
@@ -177,6 +186,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     args, rest = parser.parse_known_args(argv)
     if args.command == "build":
         return _run(args.command, run_build, rest)
+    if args.command == "probe":
+        from .probe import run_probe
+
+        return _run(args.command, run_probe, rest)
     if args.command == "reproduce":  # its own parser: the dataclass's flags, --config, and the run flags after --
         from .reproduce import run_reproduce  # (imported here: the grid's analysis loads torch)
 

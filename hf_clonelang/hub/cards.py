@@ -46,11 +46,20 @@ def _fmt(value: Any, digits: int = 3) -> str:
     return "–" if value is None else f"{value:.{digits}f}"
 
 
-def _result(task: str, dataset: str, name: str, split: str, metric: str, label: str, value: float) -> Any:
+def _result(
+    task: str,
+    dataset: str,
+    name: str,
+    split: str,
+    metric: str,
+    label: str,
+    value: float,
+    task_type: str = "text-generation",
+) -> Any:
     from huggingface_hub import EvalResult
 
     return EvalResult(
-        task_type="text-generation",
+        task_type=task_type,
         task_name=task,
         dataset_type=dataset,
         dataset_name=name,
@@ -134,9 +143,10 @@ def _gradient_means(entry: dict[str, Any]) -> tuple[Any, Any]:
     return None, entry.get("gradient_cosine_mean")
 
 
-def render_model_card(run_dir: str | Path, repo_id: str | None = None) -> str:
+def render_model_card(run_dir: str | Path, repo_id: str | None = None, probe: dict[str, Any] | None = None) -> str:
     """The README.md text of a run folder, from ``run_info.json``, ``all_results.json``, ``trainer_state.json``
-    and, when present, ``alignment.json`` and ``efficiency.json`` (TEff, written by ``hf-clonelang reproduce``)."""
+    and, when present, ``alignment.json``, ``efficiency.json`` (TEff, written by ``hf-clonelang reproduce``) and
+    ``probe.json`` (``hf-clonelang probe``; or the ``probe`` given)."""
     from huggingface_hub import ModelCard, ModelCardData
 
     run = Path(run_dir)
@@ -145,6 +155,7 @@ def render_model_card(run_dir: str | Path, repo_id: str | None = None) -> str:
     state = _read_json(run / RunFiles.TRAINER_STATE)
     alignment = _read_json(run / RunFiles.ALIGNMENT_EVAL) or _read_json(run / RunFiles.ALIGNMENT)  # larger sample
     efficiency = _read_json(run / RunFiles.EFFICIENCY)
+    probe = probe if probe is not None else _read_json(run / RunFiles.PROBE)
     name = repo_id.split("/")[-1] if repo_id else run.resolve().name
     langs = sorted({m.group(1) for k in results if (m := EVAL_LANGUAGE_LOSS.match(k))}, key=lambda s: int(s[1:]))
     data = info.get("data", {})
@@ -216,6 +227,8 @@ def render_model_card(run_dir: str | Path, repo_id: str | None = None) -> str:
                         float(row[key]),
                     )
                 )
+    probe_rows, probe_results = _probe_entries(probe)
+    eval_results += probe_results
     card_data = ModelCardData(
         license=LICENSE,
         library_name="transformers",
@@ -264,9 +277,53 @@ def render_model_card(run_dir: str | Path, repo_id: str | None = None) -> str:
         validation_protocol=evaluation.get("eval_L{k}_ppl", "every position of the validation blocks"),
         test_protocol=evaluation.get("test_L{k}_ppl", "every position of the test blocks"),
         repo_or_path=repo_id or str(run),
+        probe={"rows": probe_rows, **_probe_description(probe)} if probe_rows else None,
         citation=CITATION,
     )
     return str(card)
+
+
+def _probe_entries(probe: dict[str, Any]) -> tuple[list[dict[str, str]], list[Any]]:
+    """The card's rows and `EvalResult`s (task ``text-classification``, one per task and language) of a probe."""
+    rows, results = [], []
+    for task, entry in probe.get("tasks", {}).items():
+        source = entry.get("dataset", task)
+        for lang, scores in entry.get("languages", {}).items():
+            shot = " (zero-shot)" if scores.get("zero_shot") else ""
+            rows.append(
+                {
+                    "task": task,
+                    "language": lang + shot,
+                    "accuracy": _fmt(scores.get("accuracy")),
+                    "ceiling": _fmt(scores.get("ceiling")),
+                    "random_init": _fmt(scores.get("random_init")),
+                    "majority": _fmt(scores.get("majority")),
+                    "examples": scores.get("examples", "?"),
+                }
+            )
+            results.append(
+                _result(
+                    f"Probe ({task}, trained in {probe.get('train_language', 'L1')})",
+                    source if _on_hub(source.split(":")[0]) else task,
+                    task,
+                    f"{entry.get('eval_split', 'validation')} in {lang}",
+                    "accuracy",
+                    f"{lang} accuracy{shot}",
+                    scores["accuracy"],
+                    task_type="text-classification",
+                )
+            )
+    return rows, results
+
+
+def _probe_description(probe: dict[str, Any]) -> dict[str, str]:
+    recipe = probe.get("recipe", {})
+    what = "the language model frozen, a linear head" if recipe.get("finetune") == "head" else "fully fine-tuned"
+    paper = "the paper's recipe" if recipe.get("paper_recipe") else "a variant of the paper's recipe"
+    return {
+        "train_language": probe.get("train_language", "L1"),
+        "how": f"{what}, {recipe.get('pooling', 'final-position')} pooling: {paper}",
+    }
 
 
 def write_model_card(run_dir: str | Path, repo_id: str | None = None) -> Path:

@@ -21,7 +21,7 @@ from typing import Any
 from ..common import CorpusFiles, RunFiles
 from ..errors import ConfigError, HubError, one_line
 from .cards import order_infos, read_infos, render_dataset_card, render_model_card
-from .verify import verify_corpus_config, verify_run
+from .verify import verify_corpus_config, verify_probe, verify_run
 
 logger = logging.getLogger(__name__)
 
@@ -133,6 +133,39 @@ def push_run(
         raise
     except Exception as err:  # network and HTTP errors of every kind: one line with the cause
         raise HubError(f"pushing run {run} to model repo {repo_id!r} failed: {one_line(err)}") from err
+    return commit.commit_url
+
+
+def push_probe(
+    run_dir: str | Path,
+    probe_dir: str | Path,
+    repo_id: str,
+    token: str | None = None,
+    private: bool | None = None,
+    revision: str | None = None,
+) -> str:
+    """Add a probe's results to a Hub model repo in one commit: ``probe.json``, ``probe.png`` and the card of the
+    run (``run_dir``: the folder or Hub snapshot the model was read from) with the probe's eval results.
+
+    The results are verified first (`verify_probe`); any failure raises `HubError` with one line naming the cause,
+    and running the same push again retries it."""
+    from huggingface_hub import CommitOperationAdd, HfApi
+
+    probe_folder = Path(probe_dir)
+    probe = verify_probe(probe_folder)
+    api = HfApi(token=token)
+    try:
+        repo = api.create_repo(repo_id, exist_ok=True, private=private).repo_id
+        operations = [
+            CommitOperationAdd(RunFiles.PROBE, str(probe_folder / RunFiles.PROBE)),
+            CommitOperationAdd(RunFiles.PROBE_PLOT, str(probe_folder / RunFiles.PROBE_PLOT)),
+            CommitOperationAdd(RunFiles.CARD, render_model_card(run_dir, repo, probe=probe).encode()),
+        ]
+        commit = api.create_commit(repo, operations, revision=revision, commit_message="Add downstream probe results")
+    except ConfigError:
+        raise
+    except Exception as err:  # network and HTTP errors of every kind: one line with the cause
+        raise HubError(f"pushing the probe results to model repo {repo_id!r} failed: {one_line(err)}") from err
     return commit.commit_url
 
 

@@ -83,3 +83,27 @@ def verify_corpus_config(folder: Path, info: dict[str, Any]) -> None:
         expected = info.get("splits", {}).get(split, {}).get("num_examples")
         if expected is not None and rows != expected:
             raise ConfigError(f"split {split!r} of {name!r} has {rows} rows, info.json says {expected}: rebuild it")
+
+
+def verify_probe(folder: Path) -> dict[str, Any]:
+    """Refuse to publish probe results that do not load or hold no accuracy per task and language (a killed or
+    hand-edited ``probe.json``), or whose plot is missing; returns the results."""
+    path = folder / RunFiles.PROBE
+    if not path.is_file():
+        raise ConfigError(f"{folder} holds no {RunFiles.PROBE}: run hf-clonelang probe first")
+    reason = file_damage(path)
+    if reason:
+        raise ConfigError(f"{path} is not valid JSON ({reason}): run the probe again")
+    probe = json.loads(path.read_text())
+    tasks = probe.get("tasks") if isinstance(probe, dict) else None
+    if not tasks or not all(
+        isinstance(entry.get("languages"), dict)
+        and entry["languages"]
+        and all(isinstance(s.get("accuracy"), (int, float)) for s in entry["languages"].values())
+        for entry in tasks.values()
+    ):
+        raise ConfigError(f"{path} holds no accuracy per task and language: run the probe again")
+    plot = folder / RunFiles.PROBE_PLOT
+    if not plot.is_file() or not plot.read_bytes().startswith(b"\x89PNG"):
+        raise ConfigError(f"{plot} is missing or not a PNG: run the probe again")
+    return probe

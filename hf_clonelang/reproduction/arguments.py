@@ -66,6 +66,17 @@ class ReproduceArguments:
     align_blocks: int | None = field(
         default=None, metadata={"help": "Parallel blocks (or pairs) for the final alignment (default: the scale's)."}
     )
+    probe: bool = field(
+        default=False,
+        metadata={
+            "help": "Probe every bilingual run (hf-clonelang probe, the paper's recipe; no retraining) and add the "
+            "paper's Figure 1 (right) to the report."
+        },
+    )
+    probe_dataset: list[str] = field(
+        default_factory=lambda: ["embedded"],
+        metadata={"help": "With --probe: the tasks (hf-clonelang probe --dataset; real languages: {lang} in each)."},
+    )
     run_args: list[str] = field(
         default_factory=list,
         metadata={
@@ -124,6 +135,13 @@ class ReproduceArguments:
         if self.prepare_only and self.report_only:
             raise ConfigError("--prepare-only and --report-only are not allowed together: give one step")
         _ = self.seed_values, self.length_values  # parsed here: a bad list is refused before any work
+        if self.probe_dataset != ["embedded"] and not self.probe:
+            raise ConfigError("--probe_dataset is given without --probe")
+        if self.probe and self.languages is not None and any("{lang}" not in d for d in self.probe_dataset):
+            raise ConfigError(
+                "--probe on real languages needs each language's own labelled data: give --probe_dataset with "
+                "{lang} where the language's name goes (e.g. data/task_{lang}.csv)"
+            )
         if self.languages is not None:
             if self.corpus != "embedded" or self.ten_languages:
                 raise ConfigError(

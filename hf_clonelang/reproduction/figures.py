@@ -30,6 +30,8 @@ def _clone_figures(out: Path, results: dict[str, Any], laws: dict[str, Any]) -> 
         figures["ppl_vs_p"] = "ppl_vs_p.png"
     if plot_lengths(results, out / "lengths.png"):
         figures["lengths"] = "lengths.png"
+    if "probe" in results and plot_probe_vs_share(results["probe"], out / "probe_vs_p.png"):
+        figures["probe"] = "probe_vs_p.png"
     settings = {s["schedule"]: s for s in results["settings"].values() if "hidden_cosine" in s and s["length"] == 1}
     if "0.5,0.5" in settings and "0.9,0.1" in settings:
         plot_alignment_comparison(
@@ -48,6 +50,8 @@ def _real_figures(out: Path, results: dict[str, Any], laws: dict[int, dict[str, 
         results, {results["languages"][k - 1]: law for k, law in laws.items()}, out / "ppl_vs_p.png"
     ):
         figures["ppl_vs_p"] = "ppl_vs_p.png"
+    if "probe" in results and plot_probe_vs_share(results["probe"], out / "probe_vs_p.png"):
+        figures["probe"] = "probe_vs_p.png"
     return figures
 
 
@@ -113,6 +117,79 @@ def plot_ppl_vs_share(results: dict[str, Any], laws: dict[str, Any], path: str |
     ax.set_ylabel("validation perplexity")
     ax.grid(alpha=0.3, which="both")
     ax.legend(fontsize=7)
+    return save_figure(fig, path)
+
+
+def plot_probe_vs_share(probe: dict[str, Any], path: str | Path) -> Path | None:
+    """The paper's Figure 1 (right): the probe's accuracy in L1 and zero-shot in L2 against p(L2) for the constant
+    shares at 1×, with L2's ceiling, the random-init control and the majority baseline; the paper's GLUE means
+    (other tasks, GPT small) as open markers. One line style per vocabulary mode for real languages."""
+    from .probes import PAPER_PROBE
+
+    settings = [s for s in probe["settings"] if s["p_l2"] is not None and s["length"] == 1]
+    if not settings:
+        return None
+    fig, ax = figure(figsize=(6, 4))
+    modes = sorted({s.get("vocab_mode") for s in settings}, key=str)
+    langs = list(settings[0]["languages"])
+    for mode, style in zip(modes, ("-", "--", ":"), strict=False):
+        group = sorted((s for s in settings if s.get("vocab_mode") == mode), key=lambda s: s["p_l2"])
+        xs = [s["p_l2"] for s in group]
+        suffix = f", {mode}" if mode else ""
+        for i, (lang, color) in enumerate(zip(langs, ("C0", "C1"), strict=False)):
+            stat = [s["languages"][lang]["accuracy"] for s in group]
+            ax.errorbar(
+                xs,
+                [v["mean"] for v in stat],
+                yerr=[v["std"] or 0 for v in stat],
+                fmt="o" + style,
+                color=color,
+                label=f"{lang}{' zero-shot' if i else ''}{suffix}",
+            )
+        last = langs[-1]
+        ax.plot(
+            xs,
+            [s["languages"][last]["ceiling"]["mean"] for s in group],
+            style,
+            color="C2",
+            alpha=0.7,
+            label=f"{last} ceiling{suffix}",
+        )
+        ax.plot(
+            xs,
+            [s["languages"][langs[0]]["random_init"]["mean"] for s in group],
+            style,
+            color="gray",
+            alpha=0.7,
+            label=f"random init ({langs[0]}){suffix}",
+        )
+        ax.plot(
+            xs,
+            [s["languages"][langs[0]]["majority"]["mean"] for s in group],
+            style,
+            color="black",
+            alpha=0.5,
+            label=f"majority class{suffix}",
+        )
+    if not any(modes):
+        paper = sorted((float(p), v) for p, v in PAPER_PROBE["by_share"].items())
+        for i, color in enumerate(("C0", "C1")):
+            ax.plot(
+                [p for p, _ in paper],
+                [v[i] for _, v in paper],
+                "o--",
+                mfc="none",
+                color=color,
+                alpha=0.6,
+                label=f"paper L{i + 1}{' zero-shot' if i else ''} (GLUE mean)",
+            )
+    ax.set_ylim(0, 1)
+    ax.set_xlabel("p(L2): share of L2 in training")
+    ax.set_ylabel(
+        "probe accuracy" + (f" (mean of {len(probe['datasets'])} tasks)" if len(probe["datasets"]) > 1 else "")
+    )
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=7, ncol=2)
     return save_figure(fig, path)
 
 

@@ -46,7 +46,14 @@ def run_grid(args: ReproduceArguments) -> dict[str, Any]:
     if args.step == "prepare":
         return {"runs": [r.name for r in plan.runs], "prepared": True}
     train_runs(plan, todo)
-    return analyse(plan.out, plan.scale, plan.runs, args.align_blocks or plan.scale.align_blocks, pairs=args.pairs)
+    return analyse(
+        plan.out,
+        plan.scale,
+        plan.runs,
+        args.align_blocks or plan.scale.align_blocks,
+        pairs=args.pairs,
+        probe=args.probe_dataset if args.probe else None,
+    )
 
 
 def record_grid(plan: GridPlan, args: ReproduceArguments) -> None:

@@ -22,9 +22,16 @@ from ..analysis.efficiency import FIT_TEXT, MAX_RELATIVE_ERROR
 from ..model_cards import read_template
 from .paper import PAPER, PAPER_LENGTHS, PAPER_REAL
 from .plan import SETTING_NAMES
+from .probes import PAPER_PROBE, probe_rows
 
 SHORT = {"power-law": "power law", "loglog-interpolation": "log-log interp."}
-FIGURES = ("power_law", "ppl_vs_p", "lengths", "alignment")  # the clone report's figures, as `figures` names them
+FIGURES = (
+    "power_law",
+    "ppl_vs_p",
+    "lengths",
+    "alignment",
+    "probe",
+)  # the clone report's figures, as `figures` names them
 REAL_SETTING_ORDER = ("0.9,0.1", "0.5,0.5", "0.1,0.9", "0.1_0.9")
 
 
@@ -34,15 +41,35 @@ def render_report(results: dict[str, Any], scale: Any, figures: dict[str, str]) 
     ``report_real.md``, a cloned one ``report.md``."""
     if "languages" in results:
         context = _real_context(results) | {"figures": figures}
-        return report_template("report_real.md").render(**_scale_context(results, scale), **context)
+        return report_template("report_real.md").render(
+            **_scale_context(results, scale), **context, **_probe_context(results, figures)
+        )
     return report_template("report.md").render(
         **_scale_context(results, scale),
+        **_probe_context(results, figures),
         figures={name: figures.get(name) for name in FIGURES},
         **_monolingual_context(results),
         efficiency_rows=_efficiency_rows(results),
         lengths_rows=_lengths_rows(results),
         **_alignment_context(results),
     )
+
+
+def _probe_context(results: dict[str, Any], figures: dict[str, str]) -> dict[str, Any]:
+    """The downstream probe's section (``--probe``): its table, recipe and figure; None without a probe."""
+    probe = results.get("probe")
+    if not probe:
+        return {"probe": None}
+    header, rows = probe_rows(probe)
+    return {
+        "probe": {
+            "header": header,
+            "rows": rows,
+            "datasets": ", ".join(probe["datasets"]),
+            "figure": figures.get("probe"),
+            "paper_source": PAPER_PROBE["source"],
+        }
+    }
 
 
 @cache

@@ -26,6 +26,7 @@ from ..common import GRID_CORPUS_CACHE, RunFiles, block_mean
 from ..errors import ConfigError
 from ..hub.cards import write_model_card
 from .figures import write_figures
+from .probes import probe_grid
 from .report import render_report
 
 PAPER_PPL = "test_L{k}_ppl"
@@ -58,13 +59,23 @@ REAL_ESTIMATOR_TEXT = {
 }
 
 
-def analyse(out: Path, scale: Any, runs: list[Any], align_blocks: int, pairs: str | None = None) -> dict[str, Any]:
+def analyse(
+    out: Path,
+    scale: Any,
+    runs: list[Any],
+    align_blocks: int,
+    pairs: str | None = None,
+    probe: list[str] | None = None,
+) -> dict[str, Any]:
     """Everything the report shows, computed from the finished run folders of ``out``; writes ``results.json``,
-    the figures and ``report.md``. A grid of real languages (runs with a ``vocab_mode``) is aligned on ``pairs``."""
+    the figures and ``report.md``. A grid of real languages (runs with a ``vocab_mode``) is aligned on ``pairs``;
+    with ``probe`` (tasks), every bilingual run is probed downstream (`probes.probe_grid`)."""
     if any(getattr(r, "vocab_mode", None) for r in runs):
         results, laws = _analyse_real(out, scale, runs, align_blocks, pairs)
     else:
         results, laws = _analyse_clones(out, scale, runs, align_blocks)
+    if probe:
+        results["probe"] = probe_grid(out, runs, probe)
     (out / "results.json").write_text(json.dumps(results, indent=2) + "\n")
     figures = write_figures(out, results, laws)
     (out / "report.md").write_text(render_report(results, scale, figures))

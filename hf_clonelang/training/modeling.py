@@ -21,6 +21,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from ..common import EMBEDDING_SCALE_KEY
 from ..errors import ConfigError, one_line
 
 PRESETS: dict[str, dict[str, int]] = {
@@ -53,12 +54,6 @@ def gpt2_config(preset: str, vocab_size: int, block_size: int, **overrides: Any)
         **overrides,
     }
     return GPT2Config(**fields)
-
-
-EMBEDDING_SCALE_KEY = "clonelang_input_embedding_scale"
-"""Config field recording a folded input-embedding factor; `ImbalanceTrainer` gives the input embedding this
-learning-rate multiplier (and divides its weight decay and Adam's epsilon by it) so that training stays that of the
-scaled model."""
 
 
 def fold_input_embedding_scale(model: Any, scale: float | None = None) -> float:
