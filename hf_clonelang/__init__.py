@@ -6,8 +6,9 @@ a folder or repo holds), `BaseCorpus` (where base text comes from), `ClonedCorpu
 and `RealCorpusBuilder` / `RealCorpusConfig` (the `datasets` builders), `CorpusArguments` (the corpus options of
 every command), `read_pairs` (translation pairs), `LanguageSchedule` (language probabilities over training),
 `ImbalanceTrainer` / `ImbalanceTrainingArguments`, `AlignmentCallback` / `PairAlignmentCallback` (alignment at
-every evaluation of any Trainer), and the paper's alignment measures `hidden_alignment` / `gradient_alignment` /
-`pair_alignment` (these last imported lazily: they pull in torch and the transformers Trainer). The layers, lowest
+every evaluation of any Trainer), the paper's alignment measures `hidden_alignment` / `gradient_alignment` /
+`pair_alignment`, and the downstream probe `probe_model` / `ProbeRecipe` (these last imported lazily: they pull in
+torch and the transformers Trainer). The layers, lowest
 first: the core (`errors`, `common`, `scratch`, `parser`), `hub`, `tokenization`, `data`, `analysis`, `training`,
 `reproduction`, `commands` (see docs/development.md).
 """
@@ -34,6 +35,8 @@ _LAZY = {
     "ImbalanceTrainer": "training.trainer",
     "ImbalanceTrainingArguments": "training.arguments",
     "hidden_alignment": "analysis.alignment",
+    "probe_model": "analysis.probing.probe",
+    "ProbeRecipe": "analysis.probing.recipe",
     "gradient_alignment": "analysis.alignment",
 }
 
@@ -61,6 +64,7 @@ __all__ = [
     "LanguageSchedule",
     "LanguageTokenizer",
     "PairAlignmentCallback",
+    "ProbeRecipe",
     "RealCorpusBuilder",
     "RealCorpusConfig",
     "default_config_name",
@@ -69,6 +73,7 @@ __all__ = [
     "hidden_alignment",
     "load_language_tokenizer",
     "pair_alignment",
+    "probe_model",
     "read_pairs",
     "train_byte_level_bpe",
 ]

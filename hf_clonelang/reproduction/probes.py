@@ -47,20 +47,27 @@ def probe_grid(out: Path, runs: list[Any], datasets: list[str]) -> dict[str, Any
             write_probe(result, run_dir)
             if (run_dir / RunFiles.CARD).is_file():
                 write_model_card(run_dir)
-        per_run[r.name] = {
-            "schedule": r.schedule,
-            "p_l2": share_of_l2(r.schedule),
-            "seed": r.seed,
-            "length": r.length,
-            **({"vocab_mode": r.vocab_mode} if getattr(r, "vocab_mode", None) else {}),
-            "languages": {lang: {m: s[m] for m in MEASURES} for lang, s in result["mean"].items()},
-            "seconds": result["seconds"],
-        }
+        per_run[r.name] = run_entry(result, r.schedule, r.seed, r.length, getattr(r, "vocab_mode", None))
     return {
         "datasets": list(datasets),
         "recipe": recipe.to_dict(),
         "runs": per_run,
-        "settings": _by_setting(per_run),
+        "settings": probe_settings(per_run),
+    }
+
+
+def run_entry(
+    result: dict[str, Any], schedule: str, seed: int, length: float = 1.0, vocab_mode: str | None = None
+) -> dict[str, Any]:
+    """What the grid keeps of one run's probe: its setting and each language's mean over tasks."""
+    return {
+        "schedule": schedule,
+        "p_l2": share_of_l2(schedule),
+        "seed": seed,
+        "length": length,
+        **({"vocab_mode": vocab_mode} if vocab_mode else {}),
+        "languages": {lang: {m: s[m] for m in MEASURES} for lang, s in result["mean"].items()},
+        "seconds": result["seconds"],
     }
 
 
@@ -88,7 +95,7 @@ def _cached(run_dir: Path, datasets: list[str], recipe: ProbeRecipe) -> dict[str
     return result if same_tasks and same_recipe else None
 
 
-def _by_setting(per_run: dict[str, Any]) -> list[dict[str, Any]]:
+def probe_settings(per_run: dict[str, Any]) -> list[dict[str, Any]]:
     """Runs of one setting (vocabulary mode, schedule, length) over seeds: mean and sd of every measure."""
     groups: dict[tuple, list[dict[str, Any]]] = {}
     for run in per_run.values():

@@ -3,13 +3,12 @@ card's metadata, checkpoint pushes, probing, and push failures that never damage
 
 import hashlib
 import json
-import re
 from pathlib import Path
 
 import pytest
 import torch
 from huggingface_hub import ModelCard
-from toolkit import ROOT, run_cli, run_python, run_snippet, run_training, tiny_run_flags
+from toolkit import run_cli, run_snippet, run_training, tiny_run_flags
 from transformers import AutoModelForCausalLM, AutoTokenizer
 
 TEXT = "Once upon a time, a little fox found a red kite near the river."
@@ -132,23 +131,7 @@ def test_the_pushed_files_and_the_card_metadata(module_hub, pushed_run):
     assert not (pushed_run / "README.md").read_text().count("tester/tiny-run")  # the local card is left alone
 
 
-def _probe_results(stdout: str) -> dict[str, float]:
-    """The accuracies that examples/probe_zero_shot.py prints last, and its test set's size and labels."""
-    found = {}
-    for name, pattern in (
-        ("L1", r"accuracy in L1 \(trained\): +([\d.]+)"),
-        ("L2", r"accuracy in L2 \(zero-shot\): +([\d.]+)"),
-        ("baseline", r"majority-class baseline: +([\d.]+) +\((\d+) test examples, (\d+) labels\)"),
-    ):
-        m = re.search(pattern, stdout)
-        assert m, f"no {name} line in:\n{stdout}"
-        found[name] = float(m[1])
-        if name == "baseline":
-            found["examples"], found["labels"] = int(m[2]), int(m[3])
-    return found
-
-
-@pytest.mark.slow  # the example probe script: fine-tuning and a linear probe, each run twice
+@pytest.mark.slow  # probes of a pushed checkpoint: the frozen model's head and full fine-tuning, each twice
 def test_probe_a_pushed_checkpoint_zero_shot(module_hub, pushed_run, tmp_path):
     from datasets import load_dataset
 
@@ -156,27 +139,32 @@ def test_probe_a_pushed_checkpoint_zero_shot(module_hub, pushed_run, tmp_path):
 
     data = tmp_path / "probe.jsonl"
     run_cli("stories", "--num", "160", "--seed", "1", "--output", data, env=module_hub.client_env)
-    script = ROOT / "examples" / "probe_zero_shot.py"
-    args = ("--model", "tester/tiny-run", "--data", data, "--epochs", "3", "--eval-every", "2")
+    args = ("probe", "tester/tiny-run", "--dataset", data, "--epochs", "3", "--eval_steps", "2", "--batch_size", "8",
+            "--disable_tqdm", "true")  # fmt: skip
     # The model trained 20 steps: its features hardly tell the 8 topics apart, so "L1 beats the baseline" would be
-    # luck (at this scale both accuracies sit at or below the majority share). What the probe must do at any scale:
-    # hold out the seeded test split, follow its schedule, and give the same numbers for the same seed (a check
-    # that fails if any source of randomness is left unseeded).
-    test_split = load_dataset("json", data_files=str(data), split="train").train_test_split(test_size=0.25, seed=12)
-    labels = test_split["test"]["label"]
-    majority = max(labels.count(y) for y in set(labels)) / len(labels)
-    for extra in ((), ("--linear-probe",)):  # full fine-tuning (the paper's recipe, the default), a linear probe
-        first = run_python(script, *args, *extra, env=module_hub.client_env).stdout
-        again = run_python(script, *args, *extra, env=module_hub.client_env).stdout
-        assert again == first  # the same seed: the same losses, validation accuracies and test accuracies
-        # 108 training examples in batches of 32 with 2 accumulation steps: 2 steps an epoch, 6 in 3 epochs,
-        # evaluated every 2 (no early stopping with the default patience of 10)
-        assert re.findall(r"^step (\d+)/(\d+)", first, flags=re.M) == [("2", "6"), ("4", "6"), ("6", "6")], first
-        assert "108 training, 12 validation examples" in first
-        results = _probe_results(first)
-        assert (results["examples"], results["labels"]) == (40, len(TOPICS))
-        assert results["baseline"] == pytest.approx(majority, abs=5e-4)
-        assert 0.0 <= results["L1"] <= 1.0 and 0.0 <= results["L2"] <= 1.0
+    # luck. What the probe must do at any scale: hold out the seeded evaluation split, report the majority baseline
+    # of its training labels, and give the same numbers for the same seed (a check that fails if any source of
+    # randomness is left unseeded).
+    split = load_dataset("json", data_files=str(data), split="train").train_test_split(test_size=0.2, seed=12)
+    majority = max(set(split["train"]["label"]), key=split["train"]["label"].count)
+    baseline = sum(y == majority for y in split["test"]["label"]) / len(split["test"])
+    for extra in ((), ("--finetune", "full")):
+        results = []
+        for attempt in (1, 2):
+            out = tmp_path / f"probe-{len(extra)}-{attempt}"
+            run_cli(*args, *extra, "--output_dir", out, env=module_hub.client_env)
+            result = json.loads((out / "probe.json").read_text())
+            results.append({k: v for k, v in result["tasks"]["probe"].items() if k != "seconds"})
+        assert results[0] == results[1]  # the same seed: the same training, selection and accuracies
+        l1, l2 = results[0]["languages"]["L1"], results[0]["languages"]["L2"]
+        assert l1["examples"] == l2["examples"] == len(split["test"]) == 32
+        assert results[0]["labels"] == [str(i) for i in range(len(TOPICS))]  # integer labels keep their values
+        assert l1["majority"] == l2["majority"] == pytest.approx(baseline)
+        assert 0.0 <= l2["accuracy"] <= 1.0 and l2["zero_shot"] and not l1["zero_shot"]
+        # 128 training examples in batches of 8 with 2 accumulation steps: 8 steps an epoch, at most 24 in 3 epochs,
+        # evaluated every 2 (early stopping may end it after 10 evaluations without improvement)
+        fit = results[0]["training"]["probe"]
+        assert fit["steps"] <= 24 and fit["evaluations"] == fit["steps"] // 2 and fit["steps"] >= 22
 
 
 @pytest.mark.parametrize(

@@ -105,6 +105,29 @@ def test_align_a_finished_run(finished_grid, tmp_path, capsys):
     assert main(["align", str(tmp_path / "nothing-here")]) == 2
 
 
+@pytest.mark.slow  # a whole small grid, trained, analysed and probed
+def test_probe_a_finished_grid_without_retraining(finished_grid):
+    out, _ = finished_grid
+    stamps = {p: p.stat().st_mtime_ns for p in out.glob("runs/*/all_results.json")}
+    results = _grid(out, lengths="1,2", probe=True, report_only=True)
+    assert {p: p.stat().st_mtime_ns for p in out.glob("runs/*/all_results.json")} == stamps  # nothing retrained
+    probe = results["probe"]
+    assert set(probe["runs"]) == set(results["runs"]) and probe["recipe"]["paper_recipe"]
+    assert probe["runs"]["bi-90-10-s0"]["p_l2"] == 0.1 and probe["runs"]["sched-0.1_0.9-s0"]["p_l2"] is None
+    saved = json.loads((out / "runs" / "bi-90-10-s0" / "probe.json").read_text())
+    assert probe["runs"]["bi-90-10-s0"]["languages"]["L2"]["accuracy"] == saved["mean"]["L2"]["accuracy"]
+    rows = _table((out / "report.md").read_text(), "## Downstream probe")
+    assert len(rows) == 6  # 3 settings x 2 lengths
+    row = next(r for r in rows if r.startswith("| 0.9,0.1 | 0.1 |"))
+    assert row.rstrip(" |").endswith("0.71 / 0.65")  # the paper's Figure 1 (right) at p(L2) = 0.1
+    assert (out / "probe_vs_p.png").is_file() and "text-classification" in (
+        out / "runs" / "bi-90-10-s0" / "README.md"
+    ).read_text()
+    stamps = {p: p.stat().st_mtime_ns for p in out.glob("runs/*/probe.json")}
+    _grid(out, lengths="1,2", probe=True, report_only=True)
+    assert {p: p.stat().st_mtime_ns for p in out.glob("runs/*/probe.json")} == stamps  # probed once
+
+
 def test_dry_run_writes_the_papers_recipe_and_trains_nothing(tmp_path, capsys):
     out = tmp_path / "plan"
     extra = ["--", "--tie_word_embeddings", "true"]

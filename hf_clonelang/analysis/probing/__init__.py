@@ -7,3 +7,9 @@ mask. Modules: `recipe` (the settings), `tasks` (labelled data from any `load_da
 with `transformers.Trainer`), `probe` (the whole measurement with its controls: `probe_model`), `outputs`
 (``probe.json``, the plot and the card's entries).
 """
+
+from .probe import load_probed_model, probe_model
+from .recipe import ProbeRecipe
+from .tasks import TaskOptions
+
+__all__ = ["ProbeRecipe", "TaskOptions", "load_probed_model", "probe_model"]
