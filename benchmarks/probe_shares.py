@@ -36,7 +36,9 @@ def table(probe: dict) -> str:
     seconds = [r["seconds"] for r in probe["runs"].values()]
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     lines += ["| " + " | ".join(row) + " |" for row in rows]
-    lines.append(f"\nSeconds per probe (probe, ceiling and random-init control): {min(seconds):.0f}–{max(seconds):.0f}")
+    lines.append(
+        f"\nSeconds per probe (probe, ceiling and random-init control): {min(seconds):.0f}–{max(seconds):.0f}"
+    )
     return "\n".join(lines)
 
 

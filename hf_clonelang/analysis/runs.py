@@ -13,7 +13,7 @@ import numpy as np
 import torch
 
 from ..common import RunFiles
-from ..errors import ConfigError
+from ..errors import ConfigError, one_line
 from ..tokenization.language_tokenizer import LanguageTokenizer, load_language_tokenizer
 
 SENTENCE_TOKENS = 64
@@ -37,7 +37,9 @@ def resolve_run(path_or_repo: str | os.PathLike, revision: str | None = None, to
             )
         )
     except Exception as err:  # not a folder and not a reachable repo: say which
-        raise ConfigError(f"{path_or_repo!r} is neither a run folder nor a readable Hub model repo: {err}") from err
+        raise ConfigError(
+            f"{path_or_repo!r} is neither a run folder nor a readable Hub model repo: {one_line(err)}"
+        ) from err
 
 
 def load_run(path_or_repo: str | os.PathLike) -> tuple[Any, LanguageTokenizer, dict[str, Any]]:

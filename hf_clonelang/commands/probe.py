@@ -19,7 +19,9 @@ from .checks import check_repo_id, check_writable_folder
 class ProbeArguments:
     """What to probe, on which data, how, and where the results go."""
 
-    model: str = field(metadata={"help": "Run folder, checkpoint folder or Hub model repo (also positional)."})
+    model: str | None = field(
+        default=None, metadata={"help": "Run folder, checkpoint folder or Hub model repo (also positional)."}
+    )
     dataset: list[str] = field(
         default_factory=lambda: [EMBEDDED],
         metadata={
@@ -57,13 +59,22 @@ class ProbeArguments:
     gradient_accumulation_steps: int = field(default=2, metadata={"help": "The paper's: 2 (batch 64)."})
     epochs: float = field(default=10.0, metadata={"help": "At most this many epochs (the paper's: 10)."})
     eval_steps: int = field(default=200, metadata={"help": "Optimizer steps between evaluations (the paper's: 200)."})
-    patience: int = field(default=10, metadata={"help": "Evaluations without improvement before stopping (10)."})
-    threshold: float = field(default=0.001, metadata={"help": "Smallest improvement that counts (0.001)."})
+    patience: int = field(
+        default=10, metadata={"help": "With --early_stopping: evaluations without improvement (10)."}
+    )
+    threshold: float = field(default=0.001, metadata={"help": "With --early_stopping: the least improvement (0.001)."})
     dropout: float = field(default=0.1, metadata={"help": "Dropout before the head's linear layer (0.1)."})
     seed: int = field(default=12, metadata={"help": "Seed of the head and the data order (the paper's: 12)."})
+    early_stopping: bool = field(
+        default=False,
+        metadata={
+            "help": "Stop after --patience evaluations without an improvement above --threshold and keep the best "
+            "weights (the reference's script meant to; as it ran, every epoch trained and the last weights counted)."
+        },
+    )
     selection: str = field(
         default="eval",
-        metadata={"help": "Examples early stopping selects on: eval (the reference's) or validation (held out)."},
+        metadata={"help": "Examples evaluated on (and selected on): eval (the reference's) or validation (held out)."},
     )
     validation_share: float = field(default=0.1, metadata={"help": "With --selection validation: the share held out."})
     output_dir: str | None = field(
@@ -78,7 +89,10 @@ class ProbeArguments:
     )
     hub_token: str | None = field(default=None, metadata={"help": "Hub token (default: the logged-in one)."})
     hub_private_repo: bool | None = field(default=None, metadata={"help": "Create a new repo as private."})
-    report_to: str = field(default="none", metadata={"help": "Trainer's report_to (tensorboard, wandb, ...)."})
+    report_to: str = field(
+        default="none",
+        metadata={"help": "Trainer's report_to (tensorboard, wandb, ...); local logs go to OUTPUT_DIR/probe_logs/."},
+    )
     disable_tqdm: bool | None = field(default=None, metadata={"help": "Hide Trainer's progress bars."})
 
     def recipe(self) -> Any:
@@ -127,7 +141,10 @@ def run_probe(argv: list[str]) -> int:
     from ..analysis.probing.probe import load_probed_model, probe_model, unseen_story_seed
 
     args = parse_probe_args(argv)
+    if not args.model:
+        raise ConfigError("no model given: hf-clonelang probe MODEL (a run folder, a checkpoint or a Hub model repo)")
     recipe = args.recipe()  # every value checked before anything loads
+    report_to = check_report_to(args.report_to)
     languages = comma_numbers(args.languages, "--languages", integers=True) if args.languages else None
     local = Path(args.model).is_dir()
     if args.push_to_hub:
@@ -142,7 +159,7 @@ def run_probe(argv: list[str]) -> int:
     if output is not None:
         check_writable_folder(str(output), "--output_dir")
     probed = load_probed_model(args.model)
-    options = args.task_options(unseen_story_seed(probed.info))
+    options = args.task_options(unseen_story_seed(probed))
     if output is None:
         output = probed.folder if local else Path(f"probe-{args.model.rstrip('/').split('/')[-1]}")
     result = probe_model(
@@ -152,8 +169,9 @@ def run_probe(argv: list[str]) -> int:
         train_language=args.train_language,
         languages=languages,
         options=options,
-        report_to=args.report_to,
+        report_to=report_to,
         disable_tqdm=args.disable_tqdm,
+        trainer_dir=output / "probe_logs" if report_to != ["none"] else None,
     )
     path, plot = write_probe(result, output)
     if local and output.resolve() == probed.folder.resolve() and (output / "README.md").is_file():
@@ -169,6 +187,22 @@ def run_probe(argv: list[str]) -> int:
         url = push_probe(probed.folder, output, repo, token=args.hub_token, private=args.hub_private_repo)
         print(f"pushed the probe results to {url}")
     return 0
+
+
+def check_report_to(report_to: str) -> list[str]:
+    """``--report_to`` as Trainer's list (comma-separated names), refusing an integration that is unknown or not
+    installed before any work."""
+    from transformers.integrations import get_available_reporting_integrations
+
+    names = [n.strip() for n in report_to.split(",") if n.strip()] or ["none"]
+    if names in (["none"], ["all"]):
+        return names
+    available = get_available_reporting_integrations()
+    for name in names:
+        if name not in available:
+            have = ", ".join(available) or "none installed"
+            raise ConfigError(f"--report_to {name!r} is not allowed: give none, all or an installed one ({have})")
+    return names
 
 
 def format_table(result: dict[str, Any]) -> str:

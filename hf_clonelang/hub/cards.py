@@ -38,6 +38,10 @@ def _on_hub(source: str) -> bool:
     return "/" in source and not os.path.isabs(source) and not Path(source).exists()
 
 
+_DATA_SUFFIXES = (".csv", ".tsv", ".json", ".jsonl", ".parquet", ".txt", ".gz")
+"""Suffixes of local data files: a source with one is a file that is not there any more, not a Hub dataset."""
+
+
 def _read_json(path: Path) -> dict[str, Any]:
     return json.loads(path.read_text()) if path.is_file() else {}
 
@@ -55,11 +59,13 @@ def _result(
     label: str,
     value: float,
     task_type: str = "text-generation",
+    config: str | None = None,
 ) -> Any:
     from huggingface_hub import EvalResult
 
     return EvalResult(
         task_type=task_type,
+        dataset_config=config,
         task_name=task,
         dataset_type=dataset,
         dataset_name=name,
@@ -287,8 +293,9 @@ def _probe_entries(probe: dict[str, Any]) -> tuple[list[dict[str, str]], list[An
     """The card's rows and `EvalResult`s (task ``text-classification``, one per task and language) of a probe."""
     rows, results = [], []
     for task, entry in probe.get("tasks", {}).items():
-        source = entry.get("dataset", task)
         for lang, scores in entry.get("languages", {}).items():
+            source, _, config = str(scores.get("source", entry.get("dataset", task))).partition(":")
+            on_hub = _on_hub(source) and Path(source).suffix not in _DATA_SUFFIXES
             shot = " (zero-shot)" if scores.get("zero_shot") else ""
             rows.append(
                 {
@@ -304,13 +311,14 @@ def _probe_entries(probe: dict[str, Any]) -> tuple[list[dict[str, str]], list[An
             results.append(
                 _result(
                     f"Probe ({task}, trained in {probe.get('train_language', 'L1')})",
-                    source if _on_hub(source.split(":")[0]) else task,
+                    source if on_hub else task,
                     task,
                     f"{entry.get('eval_split', 'validation')} in {lang}",
                     "accuracy",
                     f"{lang} accuracy{shot}",
                     scores["accuracy"],
                     task_type="text-classification",
+                    config=(config or None) if on_hub else None,
                 )
             )
     return rows, results

@@ -16,7 +16,8 @@ from typing import Any
 from ..errors import ConfigError
 from .arguments import ReproduceArguments
 from .local import prepare_corpora, train_runs, unfinished_runs
-from .plan import GRID_RECORD, GridPlan, plan_grid, write_plan
+from .plan import GRID_RECORD, GridPlan, language_flags, plan_grid, write_plan
+from .probes import check_probe_datasets
 from .results import analyse
 from .slurm import grid_scripts, write_slurm_scripts
 
@@ -33,6 +34,9 @@ def run_grid(args: ReproduceArguments) -> dict[str, Any]:
         if args.launcher == "slurm":
             document["slurm"] = grid_scripts(plan, args)
         return document
+    if args.probe:  # the tasks load now, not after the last run has trained
+        names = language_flags(args.languages)[0] if args.languages else None
+        check_probe_datasets(args.probe_dataset, names)
     record_grid(plan, args)
     if args.launcher == "slurm":
         folder = write_slurm_scripts(plan.out, grid_scripts(plan, args))

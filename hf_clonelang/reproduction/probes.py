@@ -16,8 +16,9 @@ from typing import Any
 import numpy as np
 
 from ..analysis.probing.outputs import write_probe
-from ..analysis.probing.probe import probe_model
+from ..analysis.probing.probe import load_probed_model, probe_model, unseen_story_seed
 from ..analysis.probing.recipe import ProbeRecipe
+from ..analysis.probing.tasks import TaskOptions, load_task, public_source
 from ..common import RunFiles
 from ..hub.cards import write_model_card
 from .paper import PAPER_DATA
@@ -40,16 +41,17 @@ def probe_grid(out: Path, runs: list[Any], datasets: list[str]) -> dict[str, Any
     bilingual = [r for r in runs if r.kind == "multi" and r.num_languages == 2]
     for i, r in enumerate(bilingual, 1):
         run_dir = out / "runs" / r.name
-        result = _cached(run_dir, datasets, recipe)
+        probed = load_probed_model(run_dir)
+        result = _cached(probed, datasets, recipe)
         if result is None:
             logger.info("probe %d/%d: %s", i, len(bilingual), r.name)
-            result = probe_model(run_dir, datasets, recipe, disable_tqdm=True)
+            result = probe_model(probed, datasets, recipe, disable_tqdm=True)
             write_probe(result, run_dir)
             if (run_dir / RunFiles.CARD).is_file():
                 write_model_card(run_dir)
         per_run[r.name] = run_entry(result, r.schedule, r.seed, r.length, getattr(r, "vocab_mode", None))
     return {
-        "datasets": list(datasets),
+        "datasets": [public_source(d) for d in datasets],
         "recipe": recipe.to_dict(),
         "runs": per_run,
         "settings": probe_settings(per_run),
@@ -80,19 +82,40 @@ def share_of_l2(schedule: str) -> float | None:
         return None
 
 
-def _cached(run_dir: Path, datasets: list[str], recipe: ProbeRecipe) -> dict[str, Any] | None:
-    path = run_dir / RunFiles.PROBE
+def _cached(probed: Any, datasets: list[str], recipe: ProbeRecipe) -> dict[str, Any] | None:
+    """The run's ``probe.json`` when it is the probe the grid would run: the same tasks read the default way, the
+    paper's recipe, trained in L1 and evaluated in every language (``hf-clonelang probe RUN`` with other options
+    writes the same file: it is probed again)."""
+    path = probed.folder / RunFiles.PROBE
     if not path.is_file():
         return None
+    expected = {
+        "tasks": [public_source(d) for d in datasets],
+        "recipe": {k: v for k, v in recipe.to_dict().items() if k != "max_length"},
+        "task_options": TaskOptions(seed=recipe.seed, story_seed=unseen_story_seed(probed)).to_dict(),
+        "train_language": probed.label(1),
+        "languages": [probed.label(k) for k in probed.languages],
+    }
     try:
         result = json.loads(path.read_text())
-        same_tasks = [entry["dataset"] for entry in result["tasks"].values()] == list(datasets)
-        same_recipe = {k: v for k, v in result["recipe"].items() if k != "max_length"} == {
-            k: v for k, v in recipe.to_dict().items() if k != "max_length"
+        found = {
+            "tasks": [entry["dataset"] for entry in result["tasks"].values()],
+            "recipe": {k: v for k, v in result["recipe"].items() if k != "max_length"},
+            "task_options": result.get("task_options"),
+            "train_language": result["train_language"],
+            "languages": result["languages"],
         }
-    except (ValueError, KeyError, TypeError):
+    except (ValueError, KeyError, TypeError, AttributeError):
         return None
-    return result if same_tasks and same_recipe else None
+    return result if found == expected else None
+
+
+def check_probe_datasets(datasets: list[str], languages: list[str] | None) -> None:
+    """Load every task of ``--probe_dataset`` once before the grid trains (a missing file or column would otherwise
+    surface only after the last run): ``languages`` are the real languages' names, None for clones."""
+    names: dict[int, str | None] = dict(enumerate(languages, 1)) if languages else {1: None, 2: None}
+    for spec in datasets:
+        load_task(spec, names, TaskOptions())
 
 
 def probe_settings(per_run: dict[str, Any]) -> list[dict[str, Any]]:

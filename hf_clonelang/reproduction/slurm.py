@@ -134,6 +134,9 @@ def reproduce_argv(args: ReproduceArguments) -> list[str]:
             argv += [flag, str(Path(value).absolute()) if flag == "--pairs" else str(value)]
     if args.ten_languages:
         argv.append("--ten-languages")
+    if args.probe:  # the report step probes the runs
+        datasets = [str(Path(d).absolute()) if Path(d.split(":")[0]).exists() else d for d in args.probe_dataset]
+        argv += ["--probe", "--probe_dataset", *datasets]
     return [*argv, "--", *args.run_args] if args.run_args else argv
 
 

@@ -39,6 +39,8 @@ def test_probe_writes_its_results_and_the_runs_card_shows_them(tmp_path, run_and
     card = (run / "README.md").read_text()
     assert card.count("type: text-classification") == 2  # one eval result per task and language
     assert "| topics | L2 (zero-shot) |" in card and "### Downstream probe" in card
+    for text in (card, (run / "probe.json").read_text()):  # a local data file is named, never its path
+        assert str(task) not in text and "topics.csv" in text
     # several tasks: each one's accuracy and their mean
     second = write_task(tmp_path / "other.csv", seed=3)
     out = tmp_path / "two"
@@ -100,10 +102,21 @@ def _bad_inputs(tmp):
     (tmp / "no_tokenizers").mkdir()
     (tmp / "no_tokenizers" / "config.json").write_text('{"model_type": "gpt2"}')
     write_task(tmp / "task_en.csv")
+    from datasets import ClassLabel, Dataset, Features, Value
+
+    features = Features({"text": Value("string"), "label": ClassLabel(names=["a", "b"])})
+    (tmp / "glue_like").mkdir()
+    Dataset.from_dict({"text": words, "label": [i % 2 for i in range(60)]}, features=features).to_parquet(
+        tmp / "glue_like" / "train.parquet"
+    )
+    Dataset.from_dict({"text": words[:8], "label": [-1] * 8}, features=features).to_parquet(
+        tmp / "glue_like" / "test.parquet"
+    )  # GLUE's test split: no labels
 
 
 # (arguments with {run}, {real} and {tmp}; the start of the one-line message after "error: ")
 CASES = [
+    (["--dataset", "{tmp}/few.csv"], "no model given: hf-clonelang probe MODEL"),
     (["{tmp}/missing_run"], "model '{tmp}/missing_run' does not exist"),
     (["{tmp}/no_tokenizers"], "{tmp}/no_tokenizers has no per-language tokenizers"),
     (["{run}", "--dataset", "{tmp}/missing.csv"], "--dataset '{tmp}/missing.csv' does not exist"),
@@ -128,6 +141,11 @@ CASES = [
     (["{run}", "--max_length", "1"], "--max_length=1 is not allowed: an input needs >= 2 tokens"),
     (["{run}", "--text_column", "a,b,c"], "--text_column 'a,b,c' is not allowed"),
     (["{run}", "--push_to_hub"], "--push_to_hub needs --hub_model_id REPO for a local model"),
+    (["{run}", "--seed", "-1"], "--seed=-1 is not allowed: it must be >= 0"),
+    (["{run}", "--threshold", "nan"], "--threshold=nan is not allowed: it must be >= 0"),
+    (["{run}", "--report_to", "nosuch"], "--report_to 'nosuch' is not allowed: give none, all or an installed one"),
+    (["{run}", "--dataset", "{tmp}/task_en.csv", "{tmp}/task_en.csv"], "--dataset '{tmp}/task_en.csv' and"),
+    (["{run}", "--dataset", "{tmp}/glue_like", "--eval_split", "test"], "--dataset '{tmp}/glue_like': label -1 in"),
     (["{run}", "--hub_model_id", "me/x"], "--hub_model_id me/x is given without --push_to_hub"),
 ]  # fmt: skip
 

@@ -66,3 +66,16 @@ def test_the_report_step_waits_for_every_run(tmp_path, capsys):
     out = tmp_path / "g"
     assert main(["reproduce", "--scale", "test", "--output", str(out), "--report-only"]) == 2
     assert "run(s) are not finished" in capsys.readouterr().err
+
+
+def test_the_report_step_probes_when_the_grid_does(tmp_path, capsys):
+    out = tmp_path / "g"
+    task = tmp_path / "task.csv"
+    task.write_text("text,label\n" + "".join(f"text {i},{i % 2}\n" for i in range(40)))
+    argv = ["reproduce", "--scale", "test", "--output", str(out), "--launcher", "slurm", "--probe"]
+    assert main([*argv, "--probe_dataset", str(task)]) == 0
+    report = (out / "slurm" / "report.sbatch").read_text()
+    assert f"--probe --probe_dataset {task} --report-only" in report  # the report step probes the same tasks
+    capsys.readouterr()
+    assert main([*argv, "--probe_dataset", str(tmp_path / "missing.csv")]) == 2  # checked before any job is written
+    assert f"--dataset '{tmp_path / 'missing.csv'}' does not exist" in capsys.readouterr().err

@@ -1,11 +1,13 @@
 """Training a probe with `transformers.Trainer`: the reference's settings (AdamW without weight decay, linear decay,
-clipping at 1 — Trainer's defaults, which the reference kept), evaluation and a checkpoint every ``eval_steps``,
-`EarlyStoppingCallback` and the best weights loaded at the end. Trainer's progress bars, logging and ``report_to``
-work as in any Trainer run."""
+clipping at 1 — Trainer's defaults, which the reference kept), an evaluation every ``eval_steps`` (logged), every
+epoch trained and the last weights kept, as the reference ran; with ``early_stopping`` a checkpoint at every
+evaluation, `EarlyStoppingCallback` and the best weights loaded at the end. Trainer's progress bars, logging and
+``report_to`` work as in any Trainer run."""
 
 from __future__ import annotations
 
 import logging
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -63,8 +65,8 @@ class Fitted:
             "steps": self.steps,
             "epochs": round(self.epochs, 3),
             "evaluations": self.evaluations,
-            "best_step": self.best_step,
-            "selection_metric": self.best_metric,
+            "best_step": self.best_step,  # early stopping: the step whose weights were kept
+            "best_evaluation": self.best_metric,
         }
 
 
@@ -78,8 +80,9 @@ def fit(
     report_to: str | list[str] = "none",
     disable_tqdm: bool | None = None,
 ) -> Fitted:
-    """Train ``module`` (whatever in it requires grad) on ``train``, selecting on ``selection``: F1 for two labels,
-    accuracy otherwise (``finetune_classification.py:580-587``)."""
+    """Train ``module`` (whatever in it requires grad) on ``train``, evaluating on ``selection``; with early
+    stopping, the weights are selected on F1 for two labels, accuracy otherwise
+    (``finetune_classification.py:580-587``)."""
     from transformers import EarlyStoppingCallback, Trainer, TrainingArguments, set_seed
 
     metric = "f1" if num_labels == 2 else "accuracy"
@@ -98,11 +101,11 @@ def fit(
         num_train_epochs=recipe.epochs,
         eval_strategy="steps",
         eval_steps=recipe.eval_steps,
-        save_strategy="steps",
+        save_strategy="steps" if recipe.early_stopping else "no",
         save_steps=recipe.eval_steps,
         save_total_limit=1,
         save_only_model=True,
-        load_best_model_at_end=True,
+        load_best_model_at_end=recipe.early_stopping,
         metric_for_best_model=metric,
         greater_is_better=True,
         logging_steps=recipe.eval_steps,
@@ -110,6 +113,7 @@ def fit(
         seed=recipe.seed,
         data_seed=recipe.seed,
         report_to=report_to,
+        run_name=f"probe-{Path(output_dir).parent.name}-{Path(output_dir).name}",
         disable_tqdm=disable_tqdm,
         dataloader_pin_memory=torch.cuda.is_available(),
     )
@@ -119,9 +123,11 @@ def fit(
         train_dataset=train,
         eval_dataset=selection,
         compute_metrics=compute_metrics,
-        callbacks=[EarlyStoppingCallback(recipe.patience, recipe.threshold)],
+        callbacks=[EarlyStoppingCallback(recipe.patience, recipe.threshold)] if recipe.early_stopping else None,
     )
     trainer.train()
+    for checkpoint in Path(output_dir).glob("checkpoint-*"):  # the best weights are loaded: what is left is logs
+        shutil.rmtree(checkpoint, ignore_errors=True)
     state = trainer.state
     evaluations = sum(1 for entry in state.log_history if f"eval_{metric}" in entry)
     best = state.best_model_checkpoint

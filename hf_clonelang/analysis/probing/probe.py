@@ -32,7 +32,7 @@ from .fit import Fitted, TensorRows, fit, scores
 from .heads import FeatureHead, ModelHead, features
 from .inputs import encode
 from .recipe import ProbeRecipe
-from .tasks import Examples, ProbeTask, TaskOptions, load_task
+from .tasks import Examples, ProbeTask, TaskOptions, load_task, public_source
 
 logger = logging.getLogger(__name__)
 
@@ -54,7 +54,8 @@ class ProbedModel:
     def model(self) -> Any:
         from transformers import AutoModelForCausalLM
 
-        return AutoModelForCausalLM.from_pretrained(self.folder).eval()
+        device = "cuda" if torch.cuda.is_available() else "cpu"  # features on the accelerator where there is one
+        return AutoModelForCausalLM.from_pretrained(self.folder).to(device).eval()
 
     @property
     def languages(self) -> tuple[int, ...]:
@@ -127,28 +128,39 @@ def probe_model(
     options: TaskOptions | None = None,
     report_to: str | list[str] = "none",
     disable_tqdm: bool | None = None,
+    trainer_dir: str | Path | None = None,
 ) -> dict[str, Any]:
     """Probe ``model`` (a run folder, checkpoint or Hub repo) on the tasks ``datasets`` (see `tasks`), trained in
     ``train_language`` and evaluated in ``languages`` (default: all). Returns what ``probe.json`` holds: per task
-    and language the accuracy with its controls, and per language their mean over tasks (the paper's score)."""
+    and language the accuracy with its controls, and per language their mean over tasks (the paper's score).
+    ``trainer_dir``: where each Trainer of the probe writes what ``report_to`` logs (``TASK/probe``,
+    ``TASK/ceiling_L2``, ``TASK/random_init``; its checkpoints are removed); default: a scratch folder."""
     recipe = recipe or ProbeRecipe()
     started = time.perf_counter()
     probed = model if isinstance(model, ProbedModel) else load_probed_model(model)
     langs = _check_languages(probed, train_language, languages)
-    options = options or TaskOptions(seed=recipe.seed, story_seed=unseen_story_seed(probed.info))
+    options = options or TaskOptions(seed=recipe.seed, story_seed=unseen_story_seed(probed))
     if not datasets:
         raise ConfigError("no --dataset given: name at least one task (default: embedded)")
     names = {k: probed.names[k] for k in langs}
     tasks = [load_task(spec, names, options) for spec in datasets]
+    seen: dict[str, str] = {}
+    for spec, task in zip(datasets, tasks, strict=True):
+        if task.name in seen:
+            raise ConfigError(
+                f"--dataset {spec!r} and {seen[task.name]!r} are both task {task.name!r}: give each task once, under "
+                "its own name (file name or dataset:config)"
+            )
+        seen[task.name] = spec
     for task in tasks:
         _check_task(task, recipe, train_language, langs)
     max_length = min(recipe.max_length, probed.context or recipe.max_length)
     results = {}
     for spec, task in zip(datasets, tasks, strict=True):
         results[task.name] = _probe_task(
-            probed, task, recipe, train_language, langs, max_length, report_to, disable_tqdm
+            probed, task, recipe, train_language, langs, max_length, report_to, disable_tqdm, trainer_dir
         )
-        results[task.name]["dataset"] = spec
+        results[task.name]["dataset"] = public_source(spec)
     means = {
         probed.label(k): {
             key: float(np.mean([r["languages"][probed.label(k)][key] for r in results.values()]))
@@ -161,6 +173,7 @@ def probe_model(
         "train_language": probed.label(train_language),
         "languages": [probed.label(k) for k in langs],
         "recipe": {**recipe.to_dict(), "max_length": max_length},
+        "task_options": options.to_dict(),
         "tasks": results,
         "mean": means,
         "seconds": round(time.perf_counter() - started, 1),
@@ -176,9 +189,13 @@ def _check_languages(probed: ProbedModel, train: int, given: Sequence[int] | Non
     return tuple(sorted(langs))
 
 
-def unseen_story_seed(info: dict[str, Any]) -> int:
+def unseen_story_seed(probed: ProbedModel) -> int:
     """The embedded task's story seed: one the run's training corpus did not use (1, as ``hf-clonelang stories``,
-    unless the run trained on seed 1)."""
+    unless the run trained on seed 1); a checkpoint reads its run's ``run_info.json``."""
+    info = probed.info
+    parent = probed.folder.parent / RunFiles.RUN_INFO
+    if not info and probed.folder.name.startswith("checkpoint-") and parent.is_file():
+        info = json.loads(parent.read_text())
     used = info.get("data", {}).get("story_seed", 0)
     return 1 if used != 1 else 2
 
@@ -212,6 +229,7 @@ def _probe_task(
     max_length: int,
     report_to: str | list[str],
     disable_tqdm: bool | None,
+    trainer_dir: str | Path | None,
 ) -> dict[str, Any]:
     started = time.perf_counter()
     logger.info("probe %s: %s, trained in %s", task.name, _describe(recipe), probed.label(train_language))
@@ -225,24 +243,30 @@ def _probe_task(
             else (task.train[k], task.eval[k])
         )
     scratch = scratch_dir("clonelang-probe-")
-    common = (task.num_labels, scratch, report_to, disable_tqdm)
+    root = Path(trainer_dir) / task.name.replace("/", "_") if trainer_dir is not None else scratch
+    common = (task.num_labels, report_to, disable_tqdm)
     try:
         fits: dict[str, Any] = {}
         # the probe, trained in the training language, evaluated in every language
-        trained, fits["probe"] = _fit(rows, probed.model, *splits[train_language], train_language, *common)
+        trained, fits["probe"] = _fit(
+            rows, probed.model, *splits[train_language], train_language, root / "probe", *common
+        )
         accuracy = {k: _evaluate(trained, rows, probed.model, task, k) for k in langs}
         # the ceiling: trained and evaluated in each other language itself
         ceiling = {train_language: accuracy[train_language]}
         for k in langs:
             if k != train_language:
-                own, fits[f"ceiling_L{k}"] = _fit(rows, probed.model, *splits[k], k, *common)
+                name = f"ceiling_L{k}"
+                own, fits[name] = _fit(rows, probed.model, *splits[k], k, root / name, *common)
                 ceiling[k] = _evaluate(own, rows, probed.model, task, k)
         # the same probe on a randomly initialised model of the same shape
-        rand, fits["random_init"] = _fit(rows, random_model, *splits[train_language], train_language, *common)
+        rand, fits["random_init"] = _fit(
+            rows, random_model, *splits[train_language], train_language, root / "random_init", *common
+        )
         random_acc = {k: _evaluate(rand, rows, random_model, task, k) for k in langs}
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
-    train_labels = task.train[train_language].labels
+    train_labels = splits[train_language][0].labels  # the examples the probe trained on
     majority = int(np.bincount(train_labels, minlength=task.num_labels).argmax())
     entry = {
         "labels": list(task.label_names),
@@ -257,7 +281,8 @@ def _probe_task(
             "accuracy": accuracy[k],
             "zero_shot": k != train_language,
             "examples": len(labels),
-            "train_examples": len(task.train[train_language]),
+            "train_examples": len(splits[train_language][0]),
+            "source": public_source(task.sources[k]),
             "ceiling": ceiling[k],
             "random_init": random_acc[k],
             "majority": float(np.mean(labels == majority)),
@@ -306,8 +331,8 @@ def _fit(
     train: Examples,
     selection: Examples,
     k: int,
+    output_dir: Path,
     num_labels: int,
-    scratch: Path,
     report_to: str | list[str],
     disable_tqdm: bool | None,
 ) -> tuple[Fitted, dict[str, Any]]:
@@ -327,7 +352,7 @@ def _fit(
         train_rows,
         selection_rows,
         recipe,
-        scratch / f"fit-{len(list(scratch.iterdir()))}",
+        output_dir,
         num_labels,
         report_to,
         disable_tqdm,

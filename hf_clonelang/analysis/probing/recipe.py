@@ -1,11 +1,16 @@
 """The probe's settings, with the paper's recipe as the default.
 
-Every default is the reference's (``antonschafer/xling-imbalance``): ``finetune_task.sh:8-13,36,54`` (lr 5e-5,
-patience 10, batch 64 as 32 x 2 accumulation steps, evaluation every 200 steps, at most 10 epochs, seed 12, 128
-tokens), ``finetune_classification.py:237-243`` (early stopping with threshold 0.001, the best weights loaded at the
-end) and ``:580-587`` (the model is selected on F1 for two-label tasks, on accuracy otherwise),
+Every default is what the reference (``antonschafer/xling-imbalance``) ran: ``finetune_task.sh:8-13,36,54`` (lr 5e-5,
+batch 64 as 32 x 2 accumulation steps, evaluation every 200 steps, 10 epochs, seed 12, 128 tokens),
 ``classification_model.py:96,141`` (dropout 0.1 and a linear layer on the last block's state at the final
 position), ``model.py:95`` (the hidden states are ``detach()``ed: only the head trains).
+
+Early stopping is *not* part of what ran. ``finetune_classification.py:237-243`` adds `EarlyStoppingCallback`
+(patience 10, threshold 0.001) and ``load_best_model_at_end``, but ``finetune_task.sh:62`` passes
+``--save_strategy no``, and the Trainer of that time set ``state.best_metric`` only while saving a checkpoint: the
+callback never counted an evaluation and no best weights existed to load, so every probe trained its 10 epochs and
+was evaluated with its last weights. ``early_stopping=True`` is what the script meant (patience, threshold, the best
+weights restored, selected on F1 for two labels and accuracy otherwise, ``:580-587``), a named variant.
 """
 
 from __future__ import annotations
@@ -21,9 +26,9 @@ POOLINGS = ("final-position", "last-token")
 FINETUNING = ("head", "full")
 """What trains: the head on the frozen model's features (the paper's), or the whole model with the head."""
 SELECTIONS = ("eval", "validation")
-"""Which examples early stopping and the best weights are chosen on: the evaluation split of the training
-language (the reference's: its ``--validation_file`` is also the reported split), or a share of the training
-examples held out for it."""
+"""Which examples the evaluations during training read (and, with early stopping, select the weights on): the
+evaluation split of the training language (the reference's ``--validation_file``, also the reported split), or a
+share of the training examples held out for it."""
 
 
 @dataclass(frozen=True)
@@ -42,6 +47,7 @@ class ProbeRecipe:
     threshold: float = 0.001
     dropout: float = 0.1
     seed: int = 12
+    early_stopping: bool = False
     selection: str = "eval"
     validation_share: float = 0.1
 
@@ -59,8 +65,10 @@ class ProbeRecipe:
                 raise ConfigError(f"--{name}={getattr(self, name)} is not allowed: it must be > 0")
         if not 0 <= self.dropout < 1:
             raise ConfigError(f"--dropout={self.dropout} is not allowed: it must be in [0, 1)")
-        if self.threshold < 0:
+        if not self.threshold >= 0:
             raise ConfigError(f"--threshold={self.threshold} is not allowed: it must be >= 0")
+        if self.seed < 0:
+            raise ConfigError(f"--seed={self.seed} is not allowed: it must be >= 0")
         if not 0 < self.validation_share < 1:
             raise ConfigError(f"--validation_share={self.validation_share} is not allowed: it must be in (0, 1)")
 

@@ -12,7 +12,7 @@ of ``train``. String labels become a `datasets.ClassLabel` (sorted names); integ
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -87,6 +87,10 @@ class TaskOptions:
     seed: int = 12
     story_seed: int = 1
 
+    def to_dict(self) -> dict[str, Any]:
+        """The options as ``probe.json`` records them."""
+        return {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(self).items()}
+
 
 def task_name(spec: str) -> str:
     """A short name of a task for tables and the card: ``glue/mrpc`` for ``nyu-mll/glue:mrpc``, a file's stem."""
@@ -96,6 +100,16 @@ def task_name(spec: str) -> str:
     path = Path(source)
     base = path.stem if path.suffix in FILE_BUILDERS else source.split("/")[-1]
     return f"{base}/{config}" if config else base
+
+
+def public_source(spec: str) -> str:
+    """How ``probe.json`` and the card name a task's source: a local file or folder by its name only (a path would
+    publish the local directory tree), anything else (``embedded``, a Hub dataset) as given."""
+    source, sep, config = spec.partition(":")
+    path = Path(source).expanduser()
+    if source != EMBEDDED and (path.exists() or path.suffix in FILE_BUILDERS or path.is_absolute()):
+        return f"{path.name}{sep}{config}"
+    return spec
 
 
 def load_task(spec: str, languages: dict[int, str | None], options: TaskOptions) -> ProbeTask:
@@ -167,7 +181,7 @@ def _load_examples(spec: str, options: TaskOptions) -> tuple[Examples, Examples,
         raise ConfigError(f"--dataset {spec!r} has no {split!r} split (it has {', '.join(data)}): give --eval_split")
     if split is None:
         split = next((s for s in EVAL_SPLITS if s in data and _labelled(data[s], options.label_column)), None)
-    columns = _text_columns(train, spec, options.text_columns)
+    columns = _text_columns(train, spec, options.text_columns, options.label_column)
     _check_label_column(train, spec, options.label_column)
     _check_texts(train, columns, spec, options.train_split)  # rows numbered as in the source
     if split is None:
@@ -177,7 +191,7 @@ def _load_examples(spec: str, options: TaskOptions) -> tuple[Examples, Examples,
         train, evaluation, split = parts["train"], parts["test"], f"{options.eval_share:g} of {options.train_split}"
     else:
         evaluation = data[split]
-        _text_columns(evaluation, spec, columns)
+        _text_columns(evaluation, spec, columns, options.label_column)
         _check_texts(evaluation, columns, spec, split)
     names, train_labels, eval_labels = _labels(train, evaluation, spec, options.label_column)
     result = (
@@ -254,7 +268,7 @@ def _labelled(split: Any, column: str) -> bool:
     return not all(isinstance(v, (int, np.integer)) and v < 0 for v in values)
 
 
-def _text_columns(split: Any, spec: str, given: tuple[str, ...] | None) -> tuple[str, ...]:
+def _text_columns(split: Any, spec: str, given: tuple[str, ...] | None, label: str = "label") -> tuple[str, ...]:
     columns = split.column_names
     if given:
         missing = [c for c in given if c not in columns]
@@ -270,6 +284,9 @@ def _text_columns(split: Any, spec: str, given: tuple[str, ...] | None) -> tuple
     for single in TEXT_SINGLES:
         if single in columns:
             return (single,)
+    strings = [c for c in columns if c not in (label, "idx") and getattr(split.features[c], "dtype", None) == "string"]
+    if len(strings) == 1:  # one text column under another name
+        return (strings[0],)
     raise ConfigError(
         f"--dataset {spec!r} has no text column (its columns: {', '.join(columns)}): give --text_column NAME (or "
         "NAME1,NAME2 for sentence pairs)"
@@ -286,7 +303,7 @@ def _check_label_column(split: Any, spec: str, column: str) -> None:
 
 def _labels(train: Any, evaluation: Any, spec: str, column: str) -> tuple[tuple[str, ...], np.ndarray, np.ndarray]:
     """Label names and the integer labels of both splits: a ClassLabel's names, booleans (``False``, ``True``),
-    sorted string labels, or the integers themselves (named by their value)."""
+    sorted string labels, or the sorted distinct integers numbered 0..n-1 (named by their value)."""
     from datasets import ClassLabel
 
     _check_label_column(evaluation, spec, column)
@@ -295,6 +312,7 @@ def _labels(train: Any, evaluation: Any, spec: str, column: str) -> tuple[tuple[
     if isinstance(feature, ClassLabel):
         names = tuple(feature.names)
         values = {k: np.asarray(v, dtype=np.int64) for k, v in raw.items()}
+        _check_negative(values, spec, column)
     elif all(isinstance(v, (bool, np.bool_)) for v in raw["train"] + raw["eval"]):  # a CSV's True / False
         names = ("False", "True")
         values = {k: np.asarray(v, dtype=np.int64) for k, v in raw.items()}
@@ -316,13 +334,12 @@ def _labels(train: Any, evaluation: Any, spec: str, column: str) -> tuple[tuple[
                 "or strings (class names)"
             )
         values = {k: np.asarray(v, dtype=np.int64) for k, v in raw.items()}
-        low = min(int(v.min()) for v in values.values() if len(v))
-        if low < 0:
-            raise ConfigError(
-                f"--dataset {spec!r}: label {low} in column {column!r} is not allowed: integer labels must be >= 0 "
-                "(unlabelled rows, e.g. GLUE's test split, cannot be probed)"
-            )
-        names = tuple(str(i) for i in range(max(int(v.max()) for v in values.values() if len(v)) + 1))
+        _check_negative(values, spec, column)
+        # the sorted distinct values are the classes, numbered 0..n-1 (as the reference's label_to_id,
+        # finetune_classification.py:372-377,472-473): labels {1, 2} are two classes, not three
+        classes = np.unique(np.concatenate([v for v in values.values() if len(v)]))
+        names = tuple(str(int(c)) for c in classes)
+        values = {k: np.searchsorted(classes, v).astype(np.int64) for k, v in values.items()}
     present = np.unique(values["train"])
     if len(present) < 2:
         label = names[int(present[0])] if len(present) else "none"
@@ -341,6 +358,15 @@ def _check_texts(split: Any, columns: tuple[str, ...], spec: str, name: str) -> 
                     f"--dataset {spec!r}: row {i} of split {name!r} has an empty text in column {column!r}: remove "
                     "or fill empty rows"
                 )
+
+
+def _check_negative(values: dict[str, np.ndarray], spec: str, column: str) -> None:
+    low = min((int(v.min()) for v in values.values() if len(v)), default=0)
+    if low < 0:
+        raise ConfigError(
+            f"--dataset {spec!r}: label {low} in column {column!r} is not allowed: integer labels must be >= 0 "
+            "(unlabelled rows, e.g. GLUE's test split, cannot be probed)"
+        )
 
 
 def _examples(split: Any, columns: tuple[str, ...], labels: np.ndarray) -> Examples:

@@ -25,6 +25,7 @@ def test_the_paper_recipe_is_the_default():
                                                                                           128, 5e-5)  # fmt: skip
     assert (recipe.batch_size * recipe.gradient_accumulation_steps, recipe.epochs, recipe.eval_steps) == (64, 10, 200)
     assert (recipe.patience, recipe.threshold, recipe.dropout, recipe.seed) == (10, 0.001, 0.1, 12)
+    assert not recipe.early_stopping  # as the reference ran (finetune_task.sh:62: --save_strategy no)
     assert not FAST.is_paper
     with pytest.raises(ConfigError, match="--pooling 'mean' is not allowed"):
         ProbeRecipe(pooling="mean")
@@ -55,11 +56,14 @@ def test_a_default_probe_trains_the_head_only_and_full_fine_tuning_a_copy_of_the
     task = load_task(str(task_file), {1: None, 2: None}, TaskOptions())
     for recipe in (FAST, ProbeRecipe(**{**FAST.__dict__, "finetune": "full"})):
         rows = _Rows(probed, recipe, 32)
-        fitted, summary = _fit(rows, probed.model, task.train[1], task.eval[1], 1, task.num_labels,
-                               cloned_run.parent, "none", True)  # fmt: skip
-        trained = {n for n, p in fitted.trainer.model.named_parameters() if p.requires_grad}
-        if recipe.finetune == "head":
-            assert trained == {"classifier.weight", "classifier.bias"}  # nothing of the model is there to train
+        where = cloned_run.parent / f"fit-{recipe.finetune}"
+        fitted, summary = _fit(
+            rows, probed.model, task.train[1], task.eval[1], 1, where, task.num_labels, "none", True
+        )
+        assert where.is_dir() and not list(where.glob("checkpoint-*"))  # the best weights loaded, checkpoints gone
+        trained = {n: p.numel() for n, p in fitted.trainer.model.named_parameters() if p.requires_grad}
+        if recipe.finetune == "head":  # a linear head of 32 features and 2 labels; nothing of the model is there
+            assert trained == {"classifier.weight": 64, "classifier.bias": 2}
         else:
             copy = dict(fitted.trainer.model.model.named_parameters())
             changed = [n for n, p in copy.items() if not torch.equal(p.detach().cpu(), before[n])]
@@ -78,7 +82,8 @@ def test_the_probe_reports_every_language_with_its_controls(cloned_run, task_fil
     assert l2["ceiling"] >= 0.8  # trained in L2 itself, the probe learns it as well
     assert l1["ceiling"] == l1["accuracy"]  # in the training language the probe is its own ceiling
     assert 0.4 <= l1["majority"] <= 0.6 and l1["majority"] == l2["majority"]  # the same texts in both languages
-    assert 0 <= l2["random_init"] <= 1 and l1["examples"] == l2["examples"] == 20  # datasets rounds the 0.2 share up
+    assert l1["random_init"] < l1["accuracy"] - 0.1  # the control is another model: it reads the topic worse
+    assert l1["examples"] == l2["examples"] == 20  # datasets rounds the 0.2 share up
     assert result["mean"]["L2"]["accuracy"] == l2["accuracy"]  # one task: its mean is itself
     assert set(entry["training"]) == {"probe", "ceiling_L2", "random_init"}
     assert result["recipe"]["max_length"] == 32  # the model's context is shorter than the recipe's 128
@@ -86,14 +91,39 @@ def test_the_probe_reports_every_language_with_its_controls(cloned_run, task_fil
     assert again["tasks"] == {**result["tasks"], "topics": {**entry, "seconds": again["tasks"]["topics"]["seconds"]}}
 
 
+def test_features_are_computed_once_per_language_and_every_epoch_trains(cloned_run, task_file):
+    """The paper's recipe as the reference ran it: no early stopping, the last weights; the frozen model's features
+    computed once per language and split, however many probes read them. The early-stopping variant selects."""
+    probed = load_probed_model(cloned_run)
+    calls = []
+    hook = probed.model.transformer.h[-1].register_forward_hook(lambda *args: calls.append(1))
+    try:
+        result = probe_model(probed, [str(task_file)], FAST, disable_tqdm=True)
+    finally:
+        hook.remove()
+    assert len(calls) == 2 * (2 + 1)  # 2 languages x (76 training + 20 evaluation examples, 64 a batch)
+    fits = result["tasks"]["topics"]["training"]
+    assert all(f["best_step"] is None and f["epochs"] == FAST.epochs for f in fits.values())  # no early stopping
+    assert fits["probe"]["steps"] == 4 * 10 and fits["probe"]["evaluations"] == 4  # 76 examples / 8: 10 a epoch
+    stopping = ProbeRecipe(**{**FAST.__dict__, "early_stopping": True, "patience": 1, "threshold": 0.5})
+    fit = probe_model(probed, [str(task_file)], stopping, disable_tqdm=True)["tasks"]["topics"]["training"]["probe"]
+    assert fit["steps"] == 20 and fit["evaluations"] == 2  # stopped at the 2nd evaluation: no gain above 0.5
+    assert fit["best_step"] in (10, 20) and fit["best_evaluation"] is not None  # the better one's weights kept
+
+
 def test_sentence_pairs_and_integer_labels(tmp_path, cloned_run):
     pairs = write_task(tmp_path / "pairs.csv", pairs=True)
     task = load_task(str(pairs), {1: None, 2: None}, TaskOptions())
     assert task.label_names == ("False", "True") and len(task.train[1].texts[0]) == 2
-    rows = [json.dumps({"text": f"text {i}", "label": i % 3}) for i in range(40)]
+    rows = [json.dumps({"text": f"text {i}", "label": i % 3, "idx": i}) for i in range(40)]
     (tmp_path / "ints.jsonl").write_text("\n".join(rows))
     ints = load_task(str(tmp_path / "ints.jsonl"), {1: None}, TaskOptions(max_train_examples=10))
     assert ints.label_names == ("0", "1", "2") and len(ints.train[1]) == 10 and len(ints.eval[1]) == 8
+    rows = [json.dumps({"review": f"text {i}", "label": 1 + i % 2, "idx": i}) for i in range(40)]
+    (tmp_path / "two.jsonl").write_text("\n".join(rows))
+    two = load_task(str(tmp_path / "two.jsonl"), {1: None}, TaskOptions())  # one string column, another name
+    assert two.label_names == ("1", "2") and two.num_labels == 2  # the reference's label_to_id: two classes
+    assert set(two.train[1].labels.tolist()) == {0, 1} and two.train[1].texts[0][0].startswith("text ")
     assert set(ints.eval[1].labels.tolist()) <= {0, 1, 2} and ints.train[1].labels.dtype == np.int64
 
 
