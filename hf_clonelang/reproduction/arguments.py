@@ -16,7 +16,7 @@ from typing import Any
 
 from ..errors import ConfigError
 from ..parser import comma_numbers
-from .scales import SCALES
+from .scales import PAPER_CLONE_FRACTIONS, SCALES
 
 LAUNCHERS = ("local", "slurm")
 
@@ -62,6 +62,34 @@ class ReproduceArguments:
             "help": "Budget multipliers of the bilingual runs, e.g. 1,2,4 (the paper's longer training; monolingual "
             "points up to the longest are added)."
         },
+    )
+    shares: str | None = field(
+        default=None,
+        metadata={
+            "help": "More constant settings p(L2) at 1x, e.g. 0.05,0.1,0.2,0.3,0.4,0.5 (the paper's Figure 1; real "
+            "languages: p(FR) 0.05..0.95, Figure 3)."
+        },
+    )
+    anchor_sweep: bool = field(
+        default=False,
+        metadata={"help": "Add Figure 8: 50/50 runs cloning only part of the vocabulary (--clone_fractions)."},
+    )
+    clone_fractions: str | None = field(
+        default=None,
+        metadata={
+            "help": "With --anchor_sweep: the clone fractions (default 1,0.95,0.9,0.75,0.5,0.2,0.1), each with random "
+            "and with frequent anchors."
+        },
+    )
+    embedding_similarity: bool = field(
+        default=False,
+        metadata={
+            "help": "Add Figures 6 and 7: clone-embedding cosine against p(L2) and by training count, with the "
+            "paper's word2vec control trained on each run's own token stream."
+        },
+    )
+    long_seeds: int | None = field(
+        default=None, metadata={"help": "Runs longer than 1x use only the first N seeds (default: all)."}
     )
     align_blocks: int | None = field(
         default=None, metadata={"help": "Parallel blocks (or pairs) for the final alignment (default: the scale's)."}
@@ -134,7 +162,15 @@ class ReproduceArguments:
             raise ConfigError(f"--launcher {self.launcher!r} is not allowed: use {' or '.join(LAUNCHERS)}")
         if self.prepare_only and self.report_only:
             raise ConfigError("--prepare-only and --report-only are not allowed together: give one step")
-        _ = self.seed_values, self.length_values  # parsed here: a bad list is refused before any work
+        self.shares = _comma_list(self.shares) if self.shares is not None else None
+        self.clone_fractions = _comma_list(self.clone_fractions) if self.clone_fractions is not None else None
+        _ = self.seed_values, self.length_values, self.share_values, self.clone_fraction_values  # refused early
+        if self.clone_fractions and not self.anchor_sweep:
+            raise ConfigError("--clone_fractions is given without --anchor_sweep")
+        if self.anchor_sweep and self.languages is not None:
+            raise ConfigError("--anchor_sweep is for cloned languages: real languages anchor with --vocab anchored")
+        if self.long_seeds is not None and self.long_seeds < 1:
+            raise ConfigError(f"--long_seeds={self.long_seeds} is not allowed: it must be >= 1")
         if self.probe_dataset != ["embedded"] and not self.probe:
             raise ConfigError("--probe_dataset is given without --probe")
         if self.probe and self.languages is not None and any("{lang}" not in d for d in self.probe_dataset):
@@ -156,6 +192,28 @@ class ReproduceArguments:
     def seed_values(self) -> tuple[int, ...]:
         """``seeds`` as integers."""
         return comma_numbers(self.seeds, "--seeds", integers=True)
+
+    @property
+    def share_values(self) -> tuple[float, ...]:
+        """``shares`` as p(L2) values in (0, 1), sorted, without repeats."""
+        if not self.shares:
+            return ()
+        values = comma_numbers(self.shares, "--shares")
+        if any(not 0 < x < 1 for x in values):
+            raise ConfigError(f"--shares={self.shares} is not allowed: give shares p(L2) between 0 and 1")
+        return tuple(sorted(set(values)))
+
+    @property
+    def clone_fraction_values(self) -> tuple[float, ...]:
+        """The anchor sweep's clone fractions (empty without ``anchor_sweep``)."""
+        if not self.anchor_sweep:
+            return ()
+        if not self.clone_fractions:
+            return PAPER_CLONE_FRACTIONS
+        values = comma_numbers(self.clone_fractions, "--clone_fractions")
+        if any(not 0 < x <= 1 for x in values):
+            raise ConfigError(f"--clone_fractions={self.clone_fractions} is not allowed: give fractions in (0, 1]")
+        return tuple(sorted(set(values), reverse=True))
 
     @property
     def length_values(self) -> tuple[float, ...]:

@@ -32,6 +32,14 @@ def _clone_figures(out: Path, results: dict[str, Any], laws: dict[str, Any]) -> 
         figures["lengths"] = "lengths.png"
     if "probe" in results and plot_probe_vs_share(results["probe"], out / "probe_vs_p.png"):
         figures["probe"] = "probe_vs_p.png"
+    if plot_teff_vs_share(results, out / "teff_vs_p.png"):
+        figures["teff_vs_p"] = "teff_vs_p.png"
+    if plot_embeddings_vs_share(results, out / "embeddings_vs_p.png"):
+        figures["embeddings_vs_p"] = "embeddings_vs_p.png"
+    if plot_embeddings_by_count(results, out / "embeddings_by_count.png"):
+        figures["embeddings_by_count"] = "embeddings_by_count.png"
+    if "anchors" in results and plot_anchors(results, out / "anchors.png"):
+        figures["anchors"] = "anchors.png"
     settings = {s["schedule"]: s for s in results["settings"].values() if "hidden_cosine" in s and s["length"] == 1}
     if "0.5,0.5" in settings and "0.9,0.1" in settings:
         plot_alignment_comparison(
@@ -117,6 +125,128 @@ def plot_ppl_vs_share(results: dict[str, Any], laws: dict[str, Any], path: str |
     ax.set_ylabel("validation perplexity")
     ax.grid(alpha=0.3, which="both")
     ax.legend(fontsize=7)
+    return save_figure(fig, path)
+
+
+def constant_shares(results: dict[str, Any]) -> list[dict[str, Any]]:
+    """The two-language settings of constant p(L2) at 1×, by p(L2): the share sweep."""
+    found = [
+        s
+        for s in results["settings"].values()
+        if s["num_languages"] == 2 and s.get("length", 1) == 1 and len(s["schedule"].split(",")) == 2
+    ]
+    return sorted(found, key=lambda s: s["share_L2"])
+
+
+def plot_teff_vs_share(results: dict[str, Any], path: str | Path) -> Path | None:
+    """TEff of L1 and L2 (the paper's power law) against p(L2) for the constant shares at 1×, with 1 (no gain) and
+    the paper's Table 1 values as open markers."""
+    from .paper import PAPER
+
+    points = [s for s in constant_shares(results) if s["teff_L2"].get("power-law", {}).get("mean") is not None]
+    if len(points) < 2:
+        return None
+    fig, ax = figure(figsize=(6, 4))
+    xs = [s["share_L2"] for s in points]
+    for lang, color in (("L1", "C0"), ("L2", "C1")):
+        stats = [s[f"teff_{lang}"]["power-law"] for s in points]
+        ax.errorbar(xs, [v["mean"] for v in stats], yerr=[v.get("std") or 0 for v in stats], fmt="o-", color=color,
+                    capsize=3, label=f"{lang} (power law)")  # fmt: skip
+        paper = [(1 - float(k.split(",")[0]), v["teff"][int(lang[1]) - 1]) for k, v in PAPER.items()
+                 if isinstance(v, dict) and "teff" in v and k.count(",") == 1 and "_" not in k]  # fmt: skip
+        ax.plot([p for p, _ in paper], [t for _, t in paper], "o", mfc="none", color=color, label=f"paper {lang}")
+    ax.axhline(1.0, color="grey", lw=0.8, ls="--")
+    ax.set_xlabel("p(L2): share of L2 in training")
+    ax.set_ylabel("token efficiency (TEff)")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    return save_figure(fig, path)
+
+
+def plot_embeddings_vs_share(results: dict[str, Any], path: str | Path) -> Path | None:
+    """The paper's Figure 6: the mean cosine of a token's embedding in L1 and its clone's in L2 (tokens seen in
+    training), input and output embeddings, against p(L2); the word2vec control and the all-pairs baselines."""
+    from .paper import PAPER_DATA
+
+    points = [s for s in constant_shares(results) if "embeddings" in s]
+    if not points:
+        return None
+    xs = [s["share_L2"] for s in points]
+    fig, axes = figure(1, 2, figsize=(10, 4), sharey=True)
+    paper = PAPER_DATA["embeddings"]
+    for ax, table in zip(axes, ("input", "output"), strict=True):
+        for model, style in (("transformer", "o-"), ("word2vec", "s--")):
+            if all(table in s["embeddings"][model] for s in points):
+                seen = [s["embeddings"][model][table]["seen"] for s in points]
+                base = [s["embeddings"][model][table]["all_pairs_baseline"] for s in points]
+                ax.errorbar(xs, [v["mean"] for v in seen], yerr=[v["std"] or 0 for v in seen], fmt=style, capsize=3,
+                            label=f"{model}: clones")  # fmt: skip
+                ax.plot(xs, [v["mean"] for v in base], style[0] + ":", color="grey", label=f"{model}: all pairs")
+        known = sorted((float(p), v) for p, v in paper.get(f"{table}_by_share", {}).items())
+        if known:
+            ax.plot([p for p, _ in known], [v for _, v in known], "o", mfc="none", color="C3",
+                    label="paper (GPT small, read off the figure)")  # fmt: skip
+        ax.set_title(f"{table} embeddings")
+        ax.set_xlabel("p(L2): share of L2 in training")
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=7)
+    axes[0].set_ylabel("cosine, token vs its clone")
+    return save_figure(fig, path)
+
+
+def plot_embeddings_by_count(results: dict[str, Any], path: str | Path) -> Path | None:
+    """The paper's Figure 7: the input-embedding clone cosine by the token's count in the training stream (bins of a
+    quarter decade), one line per p(L2); word2vec's at the rarest share dashed."""
+    points = [s for s in constant_shares(results) if "embeddings" in s]
+    if not points:
+        return None
+    fig, ax = figure(figsize=(6.5, 4))
+    for i, s in enumerate(points):
+        bins = s["embeddings"]["transformer"]["input"]["by_count"]
+        ax.plot([b["min_count"] for b in bins], [b["cosine"] for b in bins], "o-", color=f"C{i}",
+                label=f"p(L2) = {s['share_L2']:g}")  # fmt: skip
+    w2v = points[0]["embeddings"]["word2vec"].get("input", {}).get("by_count", [])
+    if w2v:
+        ax.plot([b["min_count"] for b in w2v], [b["cosine"] for b in w2v], "s--", color="grey",
+                label=f"word2vec, p(L2) = {points[0]['share_L2']:g}")  # fmt: skip
+    ax.set_xscale("log")
+    ax.set_xlabel("occurrences of the token in the training stream (both clones)")
+    ax.set_ylabel("input-embedding cosine, token vs its clone")
+    ax.grid(alpha=0.3, which="both")
+    ax.legend(fontsize=7)
+    return save_figure(fig, path)
+
+
+def plot_anchors(results: dict[str, Any], path: str | Path) -> Path | None:
+    """The paper's Figure 8: PPL of L1 at 50/50 against the share of the vocabulary left uncloned (the anchors),
+    random and frequent anchors, with 50/50 itself at 0 and monolingual runs on 50%..100% of the tokens as lines."""
+    from .paper import PAPER_DATA
+
+    base = next((s for s in results["settings"].values() if s["schedule"] == "0.5,0.5" and s["length"] == 1), None)
+    fig, ax = figure(figsize=(6.5, 4))
+    for mode, color in (("random", "C0"), ("frequent", "C1")):
+        rows = sorted((1 - s["clone_fraction"], s["ppl_L1"]) for s in results["anchors"].values()
+                      if s["anchors"] == mode)  # fmt: skip
+        if base is not None:
+            rows = [(0.0, base["ppl_L1"]), *rows]
+        if rows:
+            ax.errorbar([x for x, _ in rows], [v["mean"] for _, v in rows], yerr=[v["std"] or 0 for _, v in rows],
+                        fmt="o-", color=color, capsize=3, label=f"{mode} anchors")  # fmt: skip
+    for point in results.get("monolingual", []):
+        if 0.5 <= point["fraction"] <= 1.0 and round(point["fraction"] * 10) == point["fraction"] * 10:
+            ax.axhline(point["ppl"], color="grey", lw=0.7, ls=":")
+            ax.annotate(f"mono {point['fraction']:.0%}", (1.0, point["ppl"]), fontsize=6, ha="right", va="bottom")
+    paper = sorted((float(x), v) for x, v in PAPER_DATA["anchors"]["ppl_l1_by_anchored_fraction"].items())
+    twin = ax.twinx()
+    twin.plot([x for x, _ in paper], [v for _, v in paper], "o--", mfc="none", color="C3", alpha=0.6,
+              label="paper (GPT small, right axis)")  # fmt: skip
+    twin.set_ylabel("paper's PPL of L1", color="C3")
+    ax.set_xlabel("share of the vocabulary left uncloned (anchors)")
+    ax.set_ylabel("test perplexity of L1")
+    ax.grid(alpha=0.3)
+    lines = ax.get_legend_handles_labels()
+    extra = twin.get_legend_handles_labels()
+    ax.legend(lines[0] + extra[0], lines[1] + extra[1], fontsize=7)
     return save_figure(fig, path)
 
 

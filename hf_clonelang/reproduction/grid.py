@@ -57,6 +57,7 @@ def run_grid(args: ReproduceArguments) -> dict[str, Any]:
         args.align_blocks or plan.scale.align_blocks,
         pairs=args.pairs,
         probe=args.probe_dataset if args.probe else None,
+        embeddings=args.embedding_similarity,
     )
 
 
@@ -76,5 +77,6 @@ def record_grid(plan: GridPlan, args: ReproduceArguments) -> None:
             )
     (plan.out / "logs").mkdir(parents=True, exist_ok=True)
     record = {**settings, "seeds": list(args.seed_values), "ten_languages": args.ten_languages,
-              "lengths": list(args.length_values)}  # fmt: skip
+              "lengths": list(args.length_values), "shares": list(args.share_values),
+              "clone_fractions": list(args.clone_fraction_values), "long_seeds": args.long_seeds}  # fmt: skip
     path.write_text(json.dumps(record, indent=2, default=str) + "\n")

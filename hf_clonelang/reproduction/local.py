@@ -33,15 +33,15 @@ def unfinished_runs(plan: GridPlan) -> list[RunSpec]:
 
 
 def prepare_corpora(plan: GridPlan, runs: list[RunSpec]) -> None:
-    """Build each corpus ``runs`` need once (per number of languages and vocabulary mode), from a run's own command
-    line, before parallel runs would race to build it."""
+    """Build each corpus ``runs`` need once (per number of languages, vocabulary mode and anchors), from a run's own
+    command line, before parallel runs would race to build it."""
     from transformers import HfArgumentParser
 
     from ..data.arguments import CorpusArguments
     from ..parser import collect_repeated
 
-    argvs = {(r.num_languages, r.vocab_mode): plan.argv(r, placed=False) for r in runs}
-    for (n, _), argv in sorted(argvs.items(), key=lambda item: (item[0][0], item[0][1] or "")):
+    argvs = {(r.num_languages, r.vocab_mode, r.clone_fraction, r.anchors): plan.argv(r, placed=False) for r in runs}
+    for (n, *_), argv in sorted(argvs.items(), key=lambda item: (item[0][0], item[0][1] or "", -item[0][2])):
         parser = HfArgumentParser(CorpusArguments, allow_abbrev=False)  # exactly the script's corpus options
         corpus, _ = parser.parse_args_into_dataclasses(collect_repeated(argv, parser), return_remaining_strings=True)
         corpus.load(n)

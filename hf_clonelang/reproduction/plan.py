@@ -59,6 +59,8 @@ class RunSpec:
     length: float = 1.0
     language: int = 1  # the language of a monolingual run
     vocab_mode: str | None = None  # real languages: the joint vocabulary the run trains with
+    clone_fraction: float = 1.0  # the anchor sweep: the share of the base vocabulary cloned ...
+    anchors: str = "random"  # ... and how the shared rest (the anchors) is chosen
 
     def args(
         self,
@@ -96,6 +98,8 @@ class RunSpec:
         }
         if self.vocab_mode is not None:
             flags["vocab_mode"] = self.vocab_mode
+        if self.clone_fraction != 1:
+            flags["clone_fraction"], flags["anchors"] = self.clone_fraction, self.anchors
         if scale.max_documents and not {"--dataset_name", "--train_files", "--language"} & set(corpus_flags):
             flags["max_documents"] = scale.max_documents
         return [*(x for k, v in flags.items() for x in (f"--{k}", flag_value(v))), *corpus_flags, *extra]
@@ -111,6 +115,9 @@ SETTING_NAMES = {
 }  # fmt: skip
 """How reports and figures name the cloned settings (schedule, languages)."""
 REAL_SETTINGS = (("p10", "0.9,0.1"), ("p50", "0.5,0.5"), ("p90", "0.1,0.9"), ("sched-0.1_0.9", "0.1_0.9"))
+ANCHOR_REFERENCE_FRACTIONS = (0.5, 0.6, 0.7, 0.8, 0.9, 1.0)
+"""Monolingual budget fractions Figure 8 draws as reference lines: an anchored 50/50 run sits between a monolingual
+run of half the tokens (nothing shared helps) and one of all of them (everything shared)."""
 """The bilingual settings of real languages by p(L2) (the paper's p_FR: Table 3, Figure 3)."""
 REAL_FRACTIONS = (0.05, 0.1, 0.2, 0.3, 0.5, 0.75, 1.0)
 """Monolingual points of real languages (per language): a bilingual run gives one language 0.1 to 0.9 of the
@@ -122,38 +129,73 @@ def _length_tag(length: float) -> str:
     return "" if length == 1 else f"-x{length:g}"
 
 
-def mono_fractions(scale: Scale, lengths: Sequence[float] = (1.0,)) -> list[float]:
+def mono_fractions(scale: Scale, lengths: Sequence[float] = (1.0,), anchors: bool = False) -> list[float]:
     """The scale's monolingual fractions plus, for every longer length L, the points 0.75·L and L (the curve must
-    reach the tokens a longer run's languages see)."""
+    reach the tokens a longer run's languages see), and with the anchor sweep Figure 8's reference lines."""
     extra = {round(length * f, 6) for length in lengths if length > 1 for f in (0.75, 1.0)}
+    if anchors:
+        extra |= set(ANCHOR_REFERENCE_FRACTIONS)
     return sorted(set(scale.fractions) | extra)
 
 
+def share_schedule(p2: float) -> str:
+    """The constant two-language schedule with p(L2) = ``p2`` (``0.1`` -> ``0.9,0.1``)."""
+    return f"{round(1 - p2, 6):g},{p2:g}"
+
+
+def _percent(p: float) -> str:
+    return f"{round(100 * p, 4):g}"
+
+
 def cloned_runs(
-    scale: Scale, seeds: tuple[int, ...] = (0,), ten_languages: bool = False, lengths: Sequence[float] = (1.0,)
+    scale: Scale,
+    seeds: tuple[int, ...] = (0,),
+    ten_languages: bool = False,
+    lengths: Sequence[float] = (1.0,),
+    shares: Sequence[float] = (),
+    clone_fractions: Sequence[float] = (),
+    long_seeds: int | None = None,
 ) -> list[RunSpec]:
     """The runs of the paper's grid at ``scale``: the monolingual curve, then per length and seed 50/50, 90/10 and
-    the ``0.1_0.9`` schedule (and the two ten-language settings)."""
+    the ``0.1_0.9`` schedule (and the two ten-language settings); ``shares``: more constant settings p(L2) at 1×
+    (Figure 1's sweep: ``bi-95-5`` ...); ``clone_fractions``: 50/50 runs with only that share of the vocabulary
+    cloned, random and frequent anchors, with the first seed (Figure 8: ``anchor-random-0.5-s0`` ...). Runs longer
+    than 1× use the first ``long_seeds`` seeds (default: all)."""
     runs = [
         RunSpec(f"mono-{f:g}", "mono", "1,0", 2, max(1, round(f * scale.steps)), seeds[0], fraction=f)
-        for f in mono_fractions(scale, lengths)
+        for f in mono_fractions(scale, lengths, anchors=bool(clone_fractions))
     ]
     settings = [*CLONE_SETTINGS, *(TEN_LANGUAGE_SETTINGS if ten_languages else ())]
+    known = {schedule for _, schedule, _ in CLONE_SETTINGS}
+    sweep = [(f"bi-{_percent(1 - p)}-{_percent(p)}", share_schedule(p), 2) for p in shares]
+    sweep = [s for s in sweep if s[1] not in known]
     for length in lengths:
         steps = max(1, round(length * scale.steps))
-        for seed in seeds:
+        for seed in seeds if length == 1 or long_seeds is None else seeds[:long_seeds]:
             runs += [
                 RunSpec(f"{name}{_length_tag(length)}-s{seed}", "multi", schedule, n, steps, seed, length=length)
-                for name, schedule, n in settings
+                for name, schedule, n in settings + (sweep if length == 1 else [])
             ]
+    runs += [  # one seed, the grid's first (the paper's Figure 8: one run per point)
+        RunSpec(f"anchor-{mode}-{cf:g}-s{seeds[0]}", "multi", "0.5,0.5", 2, scale.steps, seeds[0], clone_fraction=cf,
+                anchors=mode)
+        for mode in ("random", "frequent")
+        for cf in clone_fractions
+        if cf != 1
+    ]  # fmt: skip
     return runs
 
 
 def real_runs(
-    scale: Scale, names: Sequence[str], seeds: tuple[int, ...] = (0,), lengths: Sequence[float] = (1.0,)
+    scale: Scale,
+    names: Sequence[str],
+    seeds: tuple[int, ...] = (0,),
+    lengths: Sequence[float] = (1.0,),
+    shares: Sequence[float] = (),
+    long_seeds: int | None = None,
 ) -> list[RunSpec]:
     """The runs of the paper's real-language grid: monolingual points per language, then per vocabulary mode,
-    length and seed the `REAL_SETTINGS`."""
+    length and seed the `REAL_SETTINGS`; ``shares``: more p(L2) settings at 1× (Figure 3's sweep: ``p5`` ...)."""
     if len(names) != 2:
         raise ConfigError(
             f"--languages names {len(names)} languages: the real-language grid takes two (p(L2) settings)"
@@ -169,14 +211,16 @@ def real_runs(
                     language=k, vocab_mode="disjoint")
             for f in fractions
         ]  # fmt: skip
+    known = {schedule for _, schedule in REAL_SETTINGS}
+    sweep = [(f"p{_percent(p)}", share_schedule(p)) for p in shares if share_schedule(p) not in known]
     for mode in ("disjoint", "anchored"):
         for length in lengths:
             steps = max(1, round(length * scale.steps))
-            for seed in seeds:
+            for seed in seeds if length == 1 or long_seeds is None else seeds[:long_seeds]:
                 runs += [
                     RunSpec(f"{mode}-{tag}{_length_tag(length)}-s{seed}", "multi", schedule, 2, steps, seed,
                             length=length, vocab_mode=mode)
-                    for tag, schedule in REAL_SETTINGS
+                    for tag, schedule in [*REAL_SETTINGS, *(sweep if length == 1 else [])]
                 ]  # fmt: skip
     return runs
 
@@ -290,11 +334,13 @@ def plan_grid(args: ReproduceArguments, host: GpuHost | None = None) -> GridPlan
     out = Path(args.output).absolute()
     if args.languages is not None:
         names, flags = language_flags(args.languages)
-        runs = real_runs(scale, names, seeds, lengths)
+        runs = real_runs(scale, names, seeds, lengths, args.share_values, args.long_seeds)
         corpus = args.languages
     else:
         flags = corpus_flags(args.corpus)
-        runs = cloned_runs(scale, seeds, args.ten_languages, lengths)
+        runs = cloned_runs(
+            scale, seeds, args.ten_languages, lengths, args.share_values, args.clone_fraction_values, args.long_seeds
+        )
         corpus = args.corpus
     if corpus == "embedded" and scale.budget_tokens > EMBEDDED_TOKEN_LIMIT:
         logger.warning(

@@ -20,18 +20,14 @@ import numpy as np
 from ..analysis.alignment import GRADIENT_MEANS, tensor_kind
 from ..analysis.efficiency import FIT_TEXT, MAX_RELATIVE_ERROR
 from ..model_cards import read_template
-from .paper import PAPER, PAPER_LENGTHS, PAPER_REAL
+from .paper import PAPER, PAPER_DATA, PAPER_LENGTHS, PAPER_REAL
 from .plan import SETTING_NAMES
 from .probes import PAPER_PROBE, probe_rows
 
 SHORT = {"power-law": "power law", "loglog-interpolation": "log-log interp."}
-FIGURES = (
-    "power_law",
-    "ppl_vs_p",
-    "lengths",
-    "alignment",
-    "probe",
-)  # the clone report's figures, as `figures` names them
+FIGURES = ("power_law", "ppl_vs_p", "lengths", "alignment", "probe", "teff_vs_p", "embeddings_vs_p",
+           "embeddings_by_count", "anchors")  # fmt: skip
+"""The clone report's figures, as `figures` names them."""
 REAL_SETTING_ORDER = ("0.9,0.1", "0.5,0.5", "0.1,0.9", "0.1_0.9")
 
 
@@ -50,9 +46,46 @@ def render_report(results: dict[str, Any], scale: Any, figures: dict[str, str]) 
         figures={name: figures.get(name) for name in FIGURES},
         **_monolingual_context(results),
         efficiency_rows=_efficiency_rows(results),
+        **_sweep_context(results),
         lengths_rows=_lengths_rows(results),
         **_alignment_context(results),
     )
+
+
+def _sweep_context(results: dict[str, Any]) -> dict[str, Any]:
+    """The share sweep's paper points, Figures 6-7 (embedding similarity) and Figure 8 (anchors)."""
+    sweep = PAPER_DATA["share_sweep"]["ppl_by_share"]
+    paper_sweep = "; ".join(f"{p}: {v[0]:g} / {v[1]:g}" for p, v in sweep.items())
+    emb = PAPER_DATA["embeddings"]
+    paper_embeddings = ", ".join(f"{v:g} at {p}" for p, v in emb["input_by_share"].items())
+    rows = []
+    for s in sorted(results["settings"].values(), key=lambda s: (s["length"], s["share_L2"])):
+        e = s.get("embeddings")
+        if not e:
+            continue
+        cells = []
+        for model in ("transformer", "word2vec"):
+            for table in ("input", "output"):
+                entry = e[model].get(table)
+                cells += [_fmt(entry["seen"], 3), _fmt(entry["all_pairs_baseline"], 3)] if entry else ["–", "–"]
+        rows.append([_name(s), *cells])
+    anchor_rows = []
+    paper_anchors = {float(k): v for k, v in PAPER_DATA["anchors"]["ppl_l1_by_anchored_fraction"].items()}
+    for s in sorted(results.get("anchors", {}).values(), key=lambda s: (s["anchors"], -s["clone_fraction"])):
+        share = round(1 - s["clone_fraction"], 6)
+        known = paper_anchors.get(share)
+        anchor_rows.append([s["anchors"], f"{share:g}", f"{s['clone_fraction']:g}", _fmt(s["ppl_L1"]),
+                            _fmt(s["ppl_L2"]), f"{known:.2f}" if known else "–"])  # fmt: skip
+    references = ", ".join(
+        f"{p['fraction']:.0%} {p['ppl']:.2f}" for p in results.get("monolingual", []) if 0.5 <= p["fraction"] <= 1.0
+    )
+    return {
+        "paper_sweep": paper_sweep,
+        "embedding_rows": rows,
+        "paper_embeddings": paper_embeddings,
+        "anchor_rows": anchor_rows,
+        "anchor_references": references or "–",
+    }
 
 
 def _probe_context(results: dict[str, Any], figures: dict[str, str]) -> dict[str, Any]:
@@ -111,7 +144,13 @@ def _fmt(stat: dict | float | None, digits: int = 2, star: bool = False) -> str:
 
 
 def _name(s: dict[str, Any]) -> str:
-    return SETTING_NAMES.get((s["schedule"], s["num_languages"]), f"{s['schedule']} ({s['num_languages']})")
+    known = SETTING_NAMES.get((s["schedule"], s["num_languages"]))
+    if known:
+        return known
+    parts = s["schedule"].split(",")
+    if s["num_languages"] == 2 and len(parts) == 2:  # a constant share of the sweep: 95/5
+        return "/".join(f"{100 * float(x):g}" for x in parts)
+    return f"{s['schedule']} ({s['num_languages']})"
 
 
 def _length(length: float) -> str:
@@ -156,7 +195,12 @@ def _monolingual_context(results: dict[str, Any]) -> dict[str, Any]:
 def _efficiency_rows(results: dict[str, Any]) -> list[list[str]]:
     """Per setting: PPL, TEff by both estimators, MLPE, and the paper's numbers at 1×."""
     rows = []
-    for s in sorted(results["settings"].values(), key=lambda s: (s["length"], s["num_languages"])):
+
+    def order(s: dict[str, Any]) -> tuple:
+        parts = s["schedule"].split(",")  # constant shares by p(L2), the schedules after them
+        return (s["length"], s["num_languages"], len(parts) != 2, -float(parts[0]) if len(parts) == 2 else 0)
+
+    for s in sorted(results["settings"].values(), key=order):
         paper = PAPER.get(s["schedule"], {}) if s["length"] == 1 else {}
         pp = " / ".join(f"{v:.2f}" for v in paper["ppl"]) if "ppl" in paper else "–"
         pt = " / ".join(f"{v:.2f}" for v in paper["teff"]) if "teff" in paper else "–"

@@ -25,6 +25,7 @@ from ..analysis.efficiency import ESTIMATORS, PowerLaw, mlpe, monolingual_curves
 from ..common import GRID_CORPUS_CACHE, RunFiles, block_mean
 from ..errors import ConfigError
 from ..hub.cards import write_model_card
+from .embeddings import embedding_similarity, embedding_summary
 from .figures import write_figures
 from .probes import probe_grid
 from .report import render_report
@@ -66,14 +67,16 @@ def analyse(
     align_blocks: int,
     pairs: str | None = None,
     probe: list[str] | None = None,
+    embeddings: bool = False,
 ) -> dict[str, Any]:
     """Everything the report shows, computed from the finished run folders of ``out``; writes ``results.json``,
     the figures and ``report.md``. A grid of real languages (runs with a ``vocab_mode``) is aligned on ``pairs``;
-    with ``probe`` (tasks), every bilingual run is probed downstream (`probes.probe_grid`)."""
+    with ``probe`` (tasks), every bilingual run is probed downstream (`probes.probe_grid`); with ``embeddings``,
+    every cloned bilingual run's clone-embedding similarity and its word2vec control (`embeddings`)."""
     if any(getattr(r, "vocab_mode", None) for r in runs):
         results, laws = _analyse_real(out, scale, runs, align_blocks, pairs)
     else:
-        results, laws = _analyse_clones(out, scale, runs, align_blocks)
+        results, laws = _analyse_clones(out, scale, runs, align_blocks, embeddings)
     if probe:
         results["probe"] = probe_grid(out, runs, probe)
     (out / "results.json").write_text(json.dumps(results, indent=2) + "\n")
@@ -93,7 +96,9 @@ def ppl_protocol(out: Path, runs: list[Any]) -> dict[str, str]:
     return {"key": VALIDATION_PPL, "protocol": PPL_PROTOCOLS[VALIDATION_PPL]}
 
 
-def _analyse_clones(out: Path, scale: Any, runs: list[Any], align_blocks: int) -> tuple[dict[str, Any], Any]:
+def _analyse_clones(
+    out: Path, scale: Any, runs: list[Any], align_blocks: int, embeddings: bool = False
+) -> tuple[dict[str, Any], Any]:
     budget = scale.budget_tokens
     ppl = ppl_protocol(out, runs)
     mono = sorted((r.fraction, _load(out / "runs" / r.name)[_ppl_key(ppl, 1)]) for r in runs if r.kind == "mono")
@@ -106,13 +111,21 @@ def _analyse_clones(out: Path, scale: Any, runs: list[Any], align_blocks: int) -
         "fits": fits,
         "runs": {},
     }
+    anchored: dict[str, Any] = {}
     for r in runs:
         if r.kind != "multi":
             continue
         run_dir = out / "runs" / r.name
+        if getattr(r, "clone_fraction", 1) != 1:  # the anchor sweep: PPL only (Figure 8)
+            anchored[r.name] = analyse_run(run_dir, r, lambda k: laws, budget, None, ppl_key=ppl["key"])
+            continue
         aligner = _clone_aligner(align_blocks, scale.gradient_pairs) if r.num_languages == 2 else None
         results["runs"][r.name] = analyse_run(run_dir, r, lambda k: laws, budget, aligner, ppl_key=ppl["key"])
+        if embeddings and r.num_languages == 2 and r.length == 1:
+            results["runs"][r.name]["embeddings"] = embedding_similarity(run_dir, str(out / GRID_CORPUS_CACHE))
     results["settings"] = by_setting(results["runs"])
+    if anchored:
+        results["anchor_runs"], results["anchors"] = anchored, by_setting(anchored)
     return results, laws
 
 
@@ -224,6 +237,8 @@ def analyse_run(
     }
     if getattr(spec, "vocab_mode", None):
         run["vocab_mode"] = spec.vocab_mode
+    if getattr(spec, "clone_fraction", 1) != 1:  # the anchor sweep
+        run["clone_fraction"], run["anchors"] = spec.clone_fraction, spec.anchors
     if aligner is not None:
         run["alignment"] = aligner(run_dir)
     teffs = {k: v["teff"] for k, v in langs.items() if "teff" in v}
@@ -297,12 +312,15 @@ def by_setting(runs: dict[str, Any]) -> dict[str, Any]:
     groups: dict[str, list[dict]] = {}
     for run in runs.values():
         key = f"{run['schedule']}|{run['num_languages']}|{run['length']:g}"
+        if "clone_fraction" in run:
+            key += f"|{run['anchors']}|{run['clone_fraction']:g}"
         groups.setdefault(f"{run['vocab_mode']}|{key}" if "vocab_mode" in run else key, []).append(run)
     out = {}
     for key, members in groups.items():
         first = members[0]
         entry: dict[str, Any] = {
             **({"vocab_mode": first["vocab_mode"]} if "vocab_mode" in first else {}),
+            **({k: first[k] for k in ("clone_fraction", "anchors")} if "clone_fraction" in first else {}),
             "schedule": first["schedule"],
             "num_languages": first["num_languages"],
             "length": first["length"],
@@ -330,6 +348,8 @@ def by_setting(runs: dict[str, Any]) -> dict[str, Any]:
             )
             for measure in ALIGNMENT_MEANS:
                 entry[f"{measure}_mean"] = _stats([block_mean(m["alignment"][measure]) for m in members])
+        if all("embeddings" in m for m in members):
+            entry["embeddings"] = embedding_summary([m["embeddings"] for m in members])
         out[key] = entry
     return out
 

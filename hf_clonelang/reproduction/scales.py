@@ -67,3 +67,6 @@ SCALES: dict[str, Scale] = {
 """The paper trains 512-token blocks, 128 per step (256 for medium), 18,265 steps (9,132 for medium), V = 16,384
 per language, with monolingual references at the fractions of its notebook plus 1.5× and 2×. The CPU scales are the
 smallest that showed both TEff and the alignment effect on a 2-core CPU (4 × 128, ~2M tokens; docs/reproduction.md)."""
+
+PAPER_CLONE_FRACTIONS = (1.0, 0.95, 0.9, 0.75, 0.5, 0.2, 0.1)
+"""The clone fractions of the paper's Figure 8 (50/50; random anchors, and frequent ones)."""

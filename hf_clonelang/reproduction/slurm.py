@@ -134,6 +134,11 @@ def reproduce_argv(args: ReproduceArguments) -> list[str]:
             argv += [flag, str(Path(value).absolute()) if flag == "--pairs" else str(value)]
     if args.ten_languages:
         argv.append("--ten-languages")
+    for flag, value in (("--shares", args.shares), ("--long_seeds", args.long_seeds)):
+        if value is not None:
+            argv += [flag, str(value)]
+    if args.anchor_sweep:
+        argv += ["--anchor_sweep", "--clone_fractions", ",".join(f"{x:g}" for x in args.clone_fraction_values)]
     if args.probe:  # the report step probes the runs
         datasets = [str(Path(d).absolute()) if Path(d.split(":")[0]).exists() else d for d in args.probe_dataset]
         argv += ["--probe", "--probe_dataset", *datasets]

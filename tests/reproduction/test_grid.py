@@ -246,3 +246,24 @@ def test_a_real_language_grid_end_to_end(tmp_path):
     assert (out / "ppl_vs_p.png").is_file() and (out / "power_law_fr.png").is_file()
     efficiency = json.loads((out / "runs" / "disjoint-p90-s0" / "efficiency.json").read_text())
     assert set(efficiency["fits"]) == {"L1", "L2"} and "power-law" in efficiency["L2"]
+
+
+@pytest.mark.slow  # a small grid with the share sweep, the anchor sweep and the embedding measures
+def test_the_papers_figures_at_the_test_scale(tmp_path):
+    out = tmp_path / "fig"
+    results = _grid(out, shares="0.05,0.3", anchor_sweep=True, clone_fractions="1,0.5", embedding_similarity=True)
+    report = (out / "report.md").read_text()
+    names = [row.split("|")[1].strip().split(" (")[0] for row in _table(report, "## Perplexity and token efficiency")]
+    assert names[:4] == ["95/5", "90/10", "70/30", "50/50"]  # the sweep by p(L2), Table 1's settings among it
+    emb = results["runs"]["bi-95-5-s0"]["embeddings"]
+    saved = json.loads((out / "runs" / "bi-95-5-s0" / "all_results.json").read_text())
+    assert emb["stream"]["tokens"] == saved["train_tokens_L1"] + saved["train_tokens_L2"]  # the run's own stream
+    assert emb["word2vec"]["settings"]["vector_size"] == 32 and emb["word2vec"]["settings"]["window"] == 5
+    assert {"input", "output"} <= set(emb["transformer"]) and emb["transformer"]["input"]["by_count"]
+    assert len(_table(report, "## Embedding similarity")) == 4  # one row per constant share
+    anchors = _table(report, "## Anchors")
+    assert [row.split("|")[1].strip() for row in anchors] == ["frequent", "random"]
+    assert all(row.split("|")[3].strip() == "0.5" for row in anchors)
+    assert set(results["anchors"]) and not any(r.startswith("anchor-") for r in results["runs"])
+    for name in ("teff_vs_p.png", "embeddings_vs_p.png", "embeddings_by_count.png", "anchors.png"):
+        assert (out / name).is_file(), name
