@@ -260,7 +260,7 @@ def test_the_papers_figures_at_the_test_scale(tmp_path):
     assert emb["stream"]["tokens"] == saved["train_tokens_L1"] + saved["train_tokens_L2"]  # the run's own stream
     assert emb["word2vec"]["settings"]["vector_size"] == 32 and emb["word2vec"]["settings"]["window"] == 5
     assert {"input", "output"} <= set(emb["transformer"]) and emb["transformer"]["input"]["by_count"]
-    assert len(_table(report, "## Embedding similarity")) == 4  # one row per constant share
+    assert len(_table(report, "## Embedding similarity")) == 5  # one row per bilingual setting at 1x
     anchors = _table(report, "## Anchors")
     assert [row.split("|")[1].strip() for row in anchors] == ["frequent", "random"]
     assert all(row.split("|")[3].strip() == "0.5" for row in anchors)
