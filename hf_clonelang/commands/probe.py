@@ -113,17 +113,8 @@ class ProbeArguments:
                 raise ConfigError(f"--{name}={getattr(self, name)} is not allowed: it must be >= 1")
         if not 0 < self.eval_share < 1:
             raise ConfigError(f"--eval_share={self.eval_share} is not allowed: it must be in (0, 1)")
-        return TaskOptions(
-            text_columns=columns,
-            label_column=self.label_column,
-            train_split=self.train_split,
-            eval_split=self.eval_split,
-            eval_share=self.eval_share,
-            max_train_examples=self.max_train_examples,
-            max_eval_examples=self.max_eval_examples,
-            seed=self.seed,
-            story_seed=story_seed,
-        )
+        shared = {f.name: getattr(self, f.name) for f in fields(TaskOptions) if f.name in self.__dataclass_fields__}
+        return TaskOptions(**{**shared, "text_columns": columns, "story_seed": story_seed})
 
 
 def parse_probe_args(argv: list[str]) -> ProbeArguments:

@@ -54,7 +54,7 @@ class TrainingStream:
         from ..training.schedules import LanguageSchedule
 
         run = Path(run_dir)
-        info = json.loads((run / RunFiles.RUN_INFO).read_text())
+        self.info = info = json.loads((run / RunFiles.RUN_INFO).read_text())
         state = json.loads((run / RunFiles.TRAINER_STATE).read_text())
         data = {**info.get("data", {}), "corpus_cache_dir": corpus_cache_dir}
         dsd, self.tokenizer = CorpusArguments.from_run_info(data, run_dir=run).load(info["num_languages"])
@@ -162,7 +162,7 @@ def embedding_similarity(run_dir: str | Path, corpus_cache_dir: str | None = Non
     output = model.get_output_embeddings()
     if output is not None and output.weight.data_ptr() != model.get_input_embeddings().weight.data_ptr():
         tables["output"] = output.weight.detach().float().cpu().numpy()
-    seed = json.loads((run / RunFiles.RUN_INFO).read_text()).get("training", {}).get("seed", 0)
+    seed = stream.info.get("training", {}).get("seed", 0)
     result: dict[str, Any] = {
         "transformer": {name: clone_similarity(t, ids_a, ids_b, both, seed) for name, t in tables.items()},
         "stream": {"blocks": stream.samples, "tokens": int(counts.sum())},

@@ -277,30 +277,14 @@ def plot_probe_vs_share(probe: dict[str, Any], path: str | Path) -> Path | None:
                 label=f"{lang}{' zero-shot' if i else ''}{suffix}",
             )
         last = langs[-1]
-        ax.plot(
-            xs,
-            [s["languages"][last]["ceiling"]["mean"] for s in group],
-            style,
-            color="C2",
-            alpha=0.7,
-            label=f"{last} ceiling{suffix}",
+        controls = (
+            (last, "ceiling", "C2", 0.7, f"{last} ceiling"),
+            (langs[0], "random_init", "gray", 0.7, f"random init ({langs[0]})"),
+            (langs[0], "majority", "black", 0.5, "majority class"),
         )
-        ax.plot(
-            xs,
-            [s["languages"][langs[0]]["random_init"]["mean"] for s in group],
-            style,
-            color="gray",
-            alpha=0.7,
-            label=f"random init ({langs[0]}){suffix}",
-        )
-        ax.plot(
-            xs,
-            [s["languages"][langs[0]]["majority"]["mean"] for s in group],
-            style,
-            color="black",
-            alpha=0.5,
-            label=f"majority class{suffix}",
-        )
+        for lang, measure, color, alpha, name in controls:
+            ys = [s["languages"][lang][measure]["mean"] for s in group]
+            ax.plot(xs, ys, style, color=color, alpha=alpha, label=f"{name}{suffix}")
     if not any(modes):
         paper = sorted((float(p), v) for p, v in PAPER_PROBE["by_share"].items())
         for i, color in enumerate(("C0", "C1")):
